@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "netlink/genl_socket.h"
+
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include "proto/family.h"
+
+namespace handshaked::netlink {
+namespace {
+
+constexpr std::size_t kReceiveBufferSize = 64 * 1024;
+// The multicast socket's kernel buffer: large enough for a reconnect storm of READYs; an overrun
+// beyond it is survived by draining with ACCEPT.
+constexpr int kMulticastBufferBytes = 1 << 20;
+
+Error netlink_error(const std::string& what, int libnl_error) {
+    return make_error(Failure::kLocalFault, what + ": " + nl_geterror(libnl_error));
+}
+
+Error errno_error(const std::string& what, int error) {
+    return make_error(Failure::kLocalFault, what + ": " + std::strerror(error));
+}
+
+Result<NlSockPtr> connect_generic_netlink() {
+    NlSockPtr socket(nl_socket_alloc());
+    if (!socket) return make_error(Failure::kLocalFault, "netlink: out of memory");
+    if (int rc = genl_connect(socket.get()); rc < 0) return netlink_error("netlink: connect", rc);
+    return socket;
+}
+
+std::span<const std::uint8_t> as_span(const std::array<std::uint8_t, kReceiveBufferSize>& buffer,
+                                      ssize_t length) {
+    return std::span<const std::uint8_t>(buffer.data(), static_cast<std::size_t>(length));
+}
+
+}  // namespace
+
+void NlSockDeleter::operator()(nl_sock* socket) const { nl_socket_free(socket); }
+
+std::string KernelFamily::describe() const {
+    std::string text = "handshake family id " + std::to_string(family_id) + ", tlshd group " +
+                       std::to_string(tlshd_group) + ", DONE remote-auth " +
+                       (done.remote_auth ? "yes" : "no") + ", DONE tag " + (done.tag ? "yes" : "no");
+    if (!policy_probed) text += " (no policy dump: mainline defaults assumed)";
+    return text;
+}
+
+Result<KernelFamily> discover_kernel_family() {
+    auto socket = connect_generic_netlink();
+    if (!socket) return socket.error();
+    nl_sock* sk = socket->get();
+
+    KernelFamily family;
+    int id = genl_ctrl_resolve(sk, proto::kFamilyName);
+    if (id < 0) {
+        return make_error(Failure::kLocalFault,
+                          "the kernel has no 'handshake' netlink family (Linux >= 6.4 with "
+                          "CONFIG_NET_HANDSHAKE is needed): " + std::string(nl_geterror(id)));
+    }
+    family.family_id = static_cast<std::uint16_t>(id);
+    int group = genl_ctrl_resolve_grp(sk, proto::kFamilyName, proto::kMulticastGroupTlshd);
+    if (group < 0) {
+        return make_error(Failure::kLocalFault, "the 'handshake' family has no 'tlshd' group: " +
+                                                    std::string(nl_geterror(group)));
+    }
+    family.tlshd_group = static_cast<std::uint32_t>(group);
+
+    // Ask the controller which attributes DONE accepts. Never probe by sending a DONE: the
+    // kernel rejects unknown attributes with EINVAL and logs a warning.
+    const std::uint32_t sequence = 1;
+    auto request = build_done_policy_request(GENL_ID_CTRL, sequence, nl_socket_get_local_port(sk),
+                                             proto::kFamilyName);
+    if (int rc = nl_sendto(sk, request.data(), request.size()); rc < 0)
+        return netlink_error("netlink: policy query", rc);
+    timeval timeout{2, 0};
+    setsockopt(nl_socket_get_fd(sk), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    DonePolicyReader reader;
+    std::array<std::uint8_t, kReceiveBufferSize> buffer;
+    bool finished = false;
+    while (!finished) {
+        ssize_t length = recv(nl_socket_get_fd(sk), buffer.data(), buffer.size(), 0);
+        if (length < 0) {
+            if (errno == EINTR) continue;
+            break;  // timeout or error: keep the defaults, say so in describe()
+        }
+        for (const auto& message : split_messages(as_span(buffer, length), GENL_ID_CTRL)) {
+            const auto* header = reinterpret_cast<const nlmsghdr*>(message.bytes.data());
+            if (header->nlmsg_type == NLMSG_DONE || message.kind == IncomingMessage::Kind::kError) {
+                finished = true;
+                break;
+            }
+            if (header->nlmsg_type == GENL_ID_CTRL) reader.feed(message.bytes);
+        }
+    }
+    family.policy_probed = reader.saw_policy();
+    family.done = reader.done_support();
+    return family;
+}
+
+Result<ReadyListener> ReadyListener::open(const KernelFamily& family) {
+    auto socket = connect_generic_netlink();
+    if (!socket) return socket.error();
+    nl_sock* sk = socket->get();
+    if (int rc = nl_socket_add_membership(sk, static_cast<int>(family.tlshd_group)); rc < 0)
+        return netlink_error("netlink: join group tlshd", rc);
+    if (int rc = nl_socket_set_nonblocking(sk); rc < 0)
+        return netlink_error("netlink: non-blocking", rc);
+    nl_socket_set_buffer_size(sk, kMulticastBufferBytes, 0);
+    ReadyListener listener;
+    listener.socket_ = std::move(socket.value());
+    listener.family_id_ = family.family_id;
+    return listener;
+}
+
+int ReadyListener::fd() const { return nl_socket_get_fd(socket_.get()); }
+
+Result<ReadyListener::Wakeup> ReadyListener::read_notifications() {
+    Wakeup wakeup;
+    std::array<std::uint8_t, kReceiveBufferSize> buffer;
+    for (;;) {
+        ssize_t length = recv(fd(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+        if (length < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return wakeup;
+            if (errno == ENOBUFS) {
+                wakeup.overrun = true;  // lost READYs: the caller drains with ACCEPT
+                continue;
+            }
+            return errno_error("netlink: read READY", errno);
+        }
+        for (const auto& message : split_messages(as_span(buffer, length), family_id_)) {
+            if (message.kind == IncomingMessage::Kind::kReady) ++wakeup.ready;
+        }
+    }
+}
+
+Result<RequestChannel> RequestChannel::open(const KernelFamily& family) {
+    auto socket = connect_generic_netlink();
+    if (!socket) return socket.error();
+    // A kernel that never answers must not hang a worker forever.
+    timeval timeout{5, 0};
+    setsockopt(nl_socket_get_fd(socket->get()), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    RequestChannel channel;
+    channel.socket_ = std::move(socket.value());
+    channel.family_ = family;
+    return channel;
+}
+
+Result<RequestChannel::Answer> RequestChannel::exchange(std::vector<std::uint8_t> request,
+                                                      std::uint32_t sequence) {
+    nl_sock* sk = socket_.get();
+    if (int rc = nl_sendto(sk, request.data(), request.size()); rc < 0)
+        return netlink_error("netlink: send", rc);
+    std::array<std::uint8_t, kReceiveBufferSize> buffer;
+    for (;;) {
+        ssize_t length = recv(nl_socket_get_fd(sk), buffer.data(), buffer.size(), 0);
+        if (length < 0) {
+            if (errno == EINTR) continue;
+            return errno_error("netlink: receive", errno);
+        }
+        for (const auto& message : split_messages(as_span(buffer, length), family_.family_id)) {
+            if (message.sequence != sequence) continue;  // a stale answer to an earlier request
+            switch (message.kind) {
+                case IncomingMessage::Kind::kError: return Answer{message.error, {}};
+                case IncomingMessage::Kind::kAck: return Answer{0, {}};
+                case IncomingMessage::Kind::kAcceptReply:
+                    return Answer{0, std::vector<std::uint8_t>(message.bytes.begin(),
+                                                               message.bytes.end())};
+                default: break;
+            }
+        }
+    }
+}
+
+Result<AcceptOutcome> RequestChannel::accept() {
+    const std::uint32_t sequence = next_sequence_++;
+    auto answer = exchange(build_accept_request(family_.family_id, sequence,
+                                                nl_socket_get_local_port(socket_.get())),
+                           sequence);
+    if (!answer) return answer.error();
+    if (answer->kernel_errno == EAGAIN) return AcceptOutcome{};  // nothing pending
+    if (answer->kernel_errno != 0) return errno_error("ACCEPT refused by the kernel", answer->kernel_errno);
+    if (answer->reply.empty()) return make_error(Failure::kLocalFault, "ACCEPT: acknowledged without a reply");
+    auto request = parse_accept_reply(answer->reply);
+    if (request) return AcceptOutcome{std::move(request.value())};
+    if (auto fd = accept_reply_sockfd(answer->reply))
+        return AcceptOutcome{RejectedAccept{*fd, request.error()}};
+    return request.error();
+}
+
+Result<void> RequestChannel::done(const HandshakeResult& result) {
+    const std::uint32_t sequence = next_sequence_++;
+    auto answer = exchange(build_done_request(family_.family_id, sequence,
+                                              nl_socket_get_local_port(socket_.get()), result,
+                                              family_.done),
+                           sequence);
+    if (!answer) return answer.error();
+    if (answer->kernel_errno != 0) return errno_error("DONE refused by the kernel", answer->kernel_errno);
+    return {};
+}
+
+}  // namespace handshaked::netlink
