@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// handshaked's configuration: an INI file whose sections and keys are a superset of tlshd's
+// /etc/tlshd/config, so a tlshd user's file works unchanged. See handshaked.conf(5).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proto/result.h"
+#include "service/tls/engine.h"
+
+namespace handshaked::config {
+
+inline constexpr char kDefaultPath[] = "/etc/handshaked/handshaked.conf";
+inline constexpr char kTlshdPath[] = "/etc/tlshd/config";
+
+struct Config {
+    std::string path;  // where it was read from ("" for built-in defaults)
+
+    // [debug] (tlshd's keys)
+    int loglevel = 0;       // > 0: debug lines
+    int tls_debug = 0;      // accepted for compatibility; wolfSSL debug output is compiled out
+    int nl_debug = 0;       // accepted for compatibility
+    int delay_done_s = 0;   // test hook: wait this long before each DONE
+
+    // [authenticate]
+    std::vector<std::string> keyrings;  // extra keyrings (names) searched for server PSKs
+
+    // [authenticate.client] / [authenticate.server]
+    tls::EngineConfig engine;
+
+    // [service] (handshaked only)
+    unsigned workers = 0;                    // 0 = one per CPU
+    unsigned max_handshakes_per_worker = 512;
+    std::uint32_t default_timeout_ms = 10'000;  // when the kernel sends none
+    unsigned peer_certificate_lifetime_s = 600;  // keyring lifetime of verified client certs
+
+    // [dbus] (handshaked only)
+    std::string read_group;  // group allowed to read the D-Bus properties; "" = root only
+};
+
+// Parse text; errors name the file, line and key. Does not touch the file system.
+Result<Config> parse_config(std::string_view text, const std::string& path);
+
+// Read and parse a file, then check what it refers to: certificate and key files readable,
+// private keys not readable or writable by other users.
+Result<Config> load_config(const std::string& path);
+
+// The file to read when -c is not given: ours if present, else tlshd's, else built-in defaults.
+std::string default_config_path();
+
+}  // namespace handshaked::config

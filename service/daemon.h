@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The service as a whole: configuration snapshots, the worker pool, reload and stop.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "service/workers/worker.h"
+
+namespace handshaked {
+
+// Load a configuration file (or built-in defaults when path is empty) and build everything a
+// reload swaps in: the TLS engine with its parsed credentials and the key store.
+Result<std::shared_ptr<workers::ServiceSnapshot>> build_snapshot(const std::string& path);
+
+class Daemon {
+public:
+    explicit Daemon(std::string config_path);
+    ~Daemon();
+
+    // Load the configuration, find the kernel's family, open and start the workers.
+    Result<void> start();
+    // Re-read the configuration; on any error the running one stays and the error is returned.
+    Result<void> reload();
+    // Stop accepting, answer every job in flight, join the workers.
+    void stop();
+
+    workers::ServiceContext& context() { return context_; }
+    const std::string& config_path() const { return config_path_; }
+    std::size_t worker_count() const { return workers_.size(); }
+    std::string status_line() const;
+
+private:
+    std::string config_path_;
+    workers::ServiceContext context_;
+    std::vector<std::unique_ptr<workers::Worker>> workers_;
+    std::vector<std::thread> threads_;
+};
+
+}  // namespace handshaked

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "service/job/handshake_job.h"
+
+#include <arpa/inet.h>
+
+namespace handshaked::job {
+
+std::string_view job_state_name(JobState state) {
+    switch (state) {
+        case JobState::kAccepted: return "accepted";
+        case JobState::kHandshaking: return "handshaking";
+        case JobState::kInstallingKtls: return "installing-ktls";
+        case JobState::kDone: return "done";
+    }
+    return "?";
+}
+
+HandshakeJob::HandshakeJob(std::uint64_t id, int worker, HandshakeRequest request,
+                           JobEffects effects, Clock::time_point now,
+                           std::chrono::milliseconds default_timeout)
+    : request_(std::move(request)), effects_(effects), fd_(request_.sockfd) {
+    snapshot_.id = id;
+    snapshot_.worker = worker;
+    snapshot_.role = request_.role;
+    snapshot_.auth = request_.auth;
+    snapshot_.peername = request_.peername.value_or("");
+    snapshot_.requested_serials = request_.peer_identities;
+    if (request_.certificate) snapshot_.requested_serials.push_back(request_.certificate);
+    if (request_.private_key) snapshot_.requested_serials.push_back(request_.private_key);
+    snapshot_.keyring = request_.keyring.value_or(0);
+    snapshot_.accepted_at = now;
+    auto timeout = request_.timeout_ms ? std::chrono::milliseconds(*request_.timeout_ms) : default_timeout;
+    snapshot_.deadline = now + timeout;
+    result_.sockfd = fd_.get();
+}
+
+Result<tls::SessionParams> HandshakeJob::session_params() {
+    tls::SessionParams params;
+    params.role = request_.role;
+    params.auth = request_.auth;
+    params.peername = request_.peername;
+
+    if (request_.auth == AuthMode::kX509 && (request_.certificate || request_.private_key)) {
+        auto credentials = effects_.keys.read_x509(request_.certificate, request_.private_key);
+        if (!credentials) return credentials.error();
+        params.own_credentials = std::move(credentials.value());
+    }
+    if (request_.auth == AuthMode::kPsk && request_.role == Role::kClient) {
+        if (request_.peer_identities.empty())
+            return make_error(Failure::kMissingCredentials, "PSK ClientHello without a peer identity");
+        for (KeySerial serial : request_.peer_identities) {
+            auto psk = effects_.keys.read_psk(serial);
+            if (!psk) return psk.error();
+            params.client_psks.push_back(std::move(psk.value()));
+        }
+    }
+    if (request_.auth == AuthMode::kPsk && request_.role == Role::kServer) {
+        // Only this request's keyrings are searched; the scope is fixed before the handshake.
+        auto scope = effects_.keys.search_scope(request_);
+        keys::KeyStore* store = &effects_.keys;
+        params.server_psk_lookup = [store, scope](std::string_view identity) {
+            return store->find_psk(identity, scope);
+        };
+    }
+    if (request_.role == Role::kServer && request_.auth == AuthMode::kUnauthenticated)
+        return make_error(Failure::kBadRequest, "a ServerHello request without authentication");
+    return params;
+}
+
+Wait HandshakeJob::start() {
+    auto prepared = effects_.sockets.prepare(fd_.get());
+    if (!prepared) return fail(prepared.error());
+    socket_state_ = std::move(prepared.value());
+    socket_prepared_ = true;
+    snapshot_.peer_address = socket_state_.peer_address;
+
+    auto params = session_params();
+    if (!params) return fail(params.error());
+    auto session = effects_.engine.start_session(fd_.get(), std::move(params.value()));
+    if (!session) return fail(session.error());
+    session_ = std::move(session.value());
+    state_ = JobState::kHandshaking;
+    return drive();
+}
+
+Wait HandshakeJob::on_io_ready() {
+    if (state_ != JobState::kHandshaking) return state_ == JobState::kDone ? Wait::kNothing : Wait::kReadable;
+    return drive();
+}
+
+Wait HandshakeJob::on_deadline() {
+    if (state_ == JobState::kDone) return Wait::kNothing;
+    return fail(make_error(Failure::kTimeout, "the handshake did not finish before its deadline"));
+}
+
+Wait HandshakeJob::on_shutdown() {
+    if (state_ == JobState::kDone) return Wait::kNothing;
+    return fail(make_error(Failure::kShuttingDown, "handshaked is stopping"));
+}
+
+Wait HandshakeJob::drive() {
+    switch (session_->advance()) {
+        case tls::Progress::kWantRead: return Wait::kReadable;
+        case tls::Progress::kWantWrite: return Wait::kWritable;
+        case tls::Progress::kFailed: return fail(session_->error());
+        case tls::Progress::kDone: return finish_success();
+    }
+    return fail(make_error(Failure::kLocalFault, "TLS engine returned an unknown state"));
+}
+
+Wait HandshakeJob::finish_success() {
+    state_ = JobState::kInstallingKtls;
+    cipher_ = session_->cipher_name();
+
+    std::vector<KeySerial> remote_auth;
+    if (request_.auth == AuthMode::kPsk) {
+        auto serial = session_->used_psk_serial();
+        if (!serial || *serial == 0)
+            return fail(make_error(Failure::kLocalFault, "PSK handshake finished without a PSK serial"));
+        remote_auth.push_back(*serial);
+    } else if (auto certificate = session_->verified_peer_certificate()) {
+        // Server: the client authenticated (NFSD requires a non-zero peer id for xprtsec=mtls).
+        // Client x509: the server's identity, as tlshd returns it.
+        const std::string label = snapshot_.peername.empty() ? snapshot_.peer_address : snapshot_.peername;
+        auto serial = effects_.keys.publish_peer_certificate(*certificate, label);
+        if (!serial) return fail(serial.error());
+        remote_auth.push_back(*serial);
+    }
+
+    auto keys = session_->export_keys();
+    if (!keys) return fail(keys.error());
+    session_.reset();  // the TLS library must not touch the socket once kTLS owns it
+    restore_socket();
+    if (auto installed = effects_.ktls.install(fd_.get(), *keys); !installed) return fail(installed.error());
+
+    result_.failure = Failure::kNone;
+    result_.remote_auth = std::move(remote_auth);
+    state_ = JobState::kDone;
+    return Wait::kNothing;
+}
+
+void HandshakeJob::restore_socket() {
+    if (!socket_prepared_) return;
+    socket_prepared_ = false;
+    if (auto restored = effects_.sockets.restore(fd_.get(), socket_state_); !restored && failure_detail_.empty())
+        failure_detail_ = restored.error().message;
+}
+
+Wait HandshakeJob::fail(const Error& error) {
+    session_.reset();
+    restore_socket();
+    result_.failure = error.failure == Failure::kNone ? Failure::kLocalFault : error.failure;
+    result_.remote_auth.clear();
+    failure_detail_ = error.message;
+    state_ = JobState::kDone;
+    return Wait::kNothing;
+}
+
+}  // namespace handshaked::job

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "service/keys/keyutils_key_store.h"
+
+#include <keyutils.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace handshaked::keys {
+namespace {
+
+struct FreeDeleter {
+    void operator()(void* p) const { std::free(p); }
+};
+
+struct KeyDescription {
+    std::string type;
+    std::string description;
+};
+
+Error key_error(const std::string& what, KeySerial serial, int error) {
+    return make_error(Failure::kLocalFault,
+                      what + " key " + std::to_string(serial) + ": " + std::strerror(error));
+}
+
+// keyctl_describe: "type;uid;gid;perm;description" (the description may itself hold ';').
+Result<KeyDescription> describe(KeySerial serial) {
+    char* raw = nullptr;
+    if (keyctl_describe_alloc(serial, &raw) < 0) return key_error("describe", serial, errno);
+    std::unique_ptr<char, FreeDeleter> owned(raw);
+    std::string text(raw);
+    KeyDescription result;
+    std::size_t position = 0;
+    for (int field = 0; field < 4; ++field) {
+        auto next = text.find(';', position);
+        if (next == std::string::npos) return make_error(Failure::kLocalFault, "describe key: malformed");
+        if (field == 0) result.type = text.substr(0, next);
+        position = next + 1;
+    }
+    result.description = text.substr(position);
+    return result;
+}
+
+Result<SecureBytes> read_payload(KeySerial serial) {
+    void* raw = nullptr;
+    long length = keyctl_read_alloc(serial, &raw);
+    if (length < 0) return key_error("read", serial, errno);
+    SecureBytes payload(raw, static_cast<std::size_t>(length));
+    secure_wipe(raw, static_cast<std::size_t>(length));
+    std::free(raw);
+    return payload;
+}
+
+}  // namespace
+
+KeyutilsKeyStore::KeyutilsKeyStore(std::vector<std::string> configured_keyrings,
+                                   unsigned peer_certificate_lifetime_s)
+    : configured_keyrings_(std::move(configured_keyrings)),
+      peer_certificate_lifetime_s_(peer_certificate_lifetime_s) {}
+
+std::vector<KeySerial> KeyutilsKeyStore::named_keyrings() {
+    std::vector<KeySerial> serials;
+    auto add = [&](const std::string& name) {
+        // find_key_by_type_and_desc also links nothing; it searches what this process can see
+        // and, failing that, /proc/keys-visible keyrings by name.
+        key_serial_t serial = find_key_by_type_and_desc("keyring", name.c_str(), 0);
+        if (serial > 0 && std::find(serials.begin(), serials.end(), serial) == serials.end())
+            serials.push_back(serial);
+    };
+    for (const char* name : kConsumerKeyrings) add(name);
+    for (const auto& name : configured_keyrings_) add(name);
+    return serials;
+}
+
+Result<void> KeyutilsKeyStore::link_consumer_keyrings() {
+    if (keyctl_join_session_keyring(nullptr) < 0 && errno != EPERM) {
+        return make_error(Failure::kLocalFault,
+                          std::string("keyring: cannot join a session keyring: ") + std::strerror(errno));
+    }
+    for (KeySerial keyring : named_keyrings()) {
+        keyctl_link(keyring, KEY_SPEC_SESSION_KEYRING);  // best effort: absent modules are fine
+    }
+    return {};
+}
+
+Result<tls::PskKey> KeyutilsKeyStore::read_psk(KeySerial serial) {
+    auto description = describe(serial);
+    if (!description) return description.error();
+    if (description->type != "psk" && description->type != "user") {
+        return make_error(Failure::kMissingCredentials,
+                          "key " + std::to_string(serial) + " is of type '" + description->type +
+                              "', not psk");
+    }
+    auto payload = read_payload(serial);
+    if (!payload) return payload.error();
+    if (payload->empty())
+        return make_error(Failure::kMissingCredentials, "PSK key " + std::to_string(serial) + " is empty");
+    tls::PskKey key;
+    key.identity = description->description;
+    key.key = std::move(payload.value());
+    key.serial = serial;
+    return key;
+}
+
+Result<tls::DerCredentials> KeyutilsKeyStore::read_x509(KeySerial certificate, KeySerial private_key) {
+    if (certificate == 0 || private_key == 0) {
+        return make_error(Failure::kMissingCredentials,
+                          "x509 credentials need both a certificate and a private key serial");
+    }
+    auto cert = read_payload(certificate);
+    if (!cert) return make_error(Failure::kMissingCredentials, cert.error().message);
+    auto key = read_payload(private_key);
+    if (!key) return make_error(Failure::kMissingCredentials, key.error().message);
+    tls::DerCredentials credentials;
+    credentials.certificate.assign(cert->data(), cert->data() + cert->size());
+    credentials.private_key = std::move(key.value());
+    return credentials;
+}
+
+std::optional<tls::PskKey> KeyutilsKeyStore::find_psk(std::string_view identity,
+                                                      const std::vector<KeySerial>& keyrings) {
+    const std::string wanted(identity);
+    for (KeySerial keyring : keyrings) {
+        key_serial_t found = keyctl_search(keyring, "psk", wanted.c_str(), 0);
+        if (found <= 0) continue;
+        // The psk type matches by prefix; the identity must be the whole description.
+        auto key = read_psk(found);
+        if (key && key->identity == wanted) return std::move(key.value());
+    }
+    return std::nullopt;
+}
+
+Result<KeySerial> KeyutilsKeyStore::publish_peer_certificate(const std::vector<std::uint8_t>& der,
+                                                             std::string_view description) {
+    const std::string name = "TLS x509 " + std::string(description);
+    // An asymmetric key makes the certificate inspectable by the kernel; if this kernel cannot
+    // parse it, a user key still gives the consumer a real serial holding the certificate.
+    key_serial_t serial = add_key("asymmetric", name.c_str(), der.data(), der.size(), KEY_SPEC_USER_KEYRING);
+    if (serial < 0) serial = add_key("user", name.c_str(), der.data(), der.size(), KEY_SPEC_USER_KEYRING);
+    if (serial < 0) {
+        return make_error(Failure::kLocalFault,
+                          std::string("cannot store the peer certificate as a key: ") + std::strerror(errno));
+    }
+    // tlshd never removes these and the user keyring fills up; ours expire.
+    keyctl_set_timeout(serial, peer_certificate_lifetime_s_);
+    return serial;
+}
+
+std::vector<KeySerial> KeyutilsKeyStore::search_scope(const HandshakeRequest& request) {
+    std::vector<KeySerial> scope;
+    if (request.keyring) scope.push_back(*request.keyring);
+    for (KeySerial keyring : named_keyrings()) {
+        if (std::find(scope.begin(), scope.end(), keyring) == scope.end()) scope.push_back(keyring);
+    }
+    return scope;
+}
+
+std::vector<KeySerial> RequestKeyringLinks::process_keyring_contents() {
+    std::vector<KeySerial> contents;
+    if (keyctl_get_keyring_ID(KEY_SPEC_PROCESS_KEYRING, 0) < 0) return contents;
+    void* raw = nullptr;
+    long length = keyctl_read_alloc(KEY_SPEC_PROCESS_KEYRING, &raw);
+    if (length <= 0) return contents;
+    std::unique_ptr<void, FreeDeleter> owned(raw);
+    const auto* serials = static_cast<const key_serial_t*>(raw);
+    contents.assign(serials, serials + length / sizeof(key_serial_t));
+    std::sort(contents.begin(), contents.end());
+    return contents;
+}
+
+std::vector<KeySerial> RequestKeyringLinks::hold_linked(const std::vector<KeySerial>& before,
+                                                        const std::vector<KeySerial>& after) {
+    std::lock_guard lock(mutex_);
+    std::vector<KeySerial> held;
+    for (KeySerial keyring : after) {
+        const bool new_link = !std::binary_search(before.begin(), before.end(), keyring);
+        if (new_link || holders_.count(keyring)) {
+            ++holders_[keyring];
+            held.push_back(keyring);
+        }
+    }
+    return held;
+}
+
+void RequestKeyringLinks::release(const std::vector<KeySerial>& keyrings) {
+    std::lock_guard lock(mutex_);
+    for (KeySerial keyring : keyrings) {
+        auto holder = holders_.find(keyring);
+        if (holder == holders_.end()) continue;
+        if (--holder->second == 0) {
+            keyctl_unlink(keyring, KEY_SPEC_PROCESS_KEYRING);
+            holders_.erase(holder);
+        }
+    }
+}
+
+}  // namespace handshaked::keys

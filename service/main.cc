@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// handshaked: answers the Linux kernel's TLS handshake upcall. Command line and signals
+// compatible with tlshd: handshaked [-c|--config FILE] [-s|--stderr] [-h|--help] [-v|--version]
+#include <getopt.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+#include <poll.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "service/daemon.h"
+#include "service/log/log.h"
+
+#ifndef HANDSHAKED_VERSION
+#define HANDSHAKED_VERSION "0.1.0"
+#endif
+
+namespace {
+
+void usage(FILE* out) {
+    std::fprintf(out,
+                 "usage: handshaked [-c|--config FILE] [-s|--stderr] [-h|--help] [-v|--version]\n"
+                 "  -c, --config FILE  configuration file (handshaked.conf(5) or tlshd's config);\n"
+                 "                     default /etc/handshaked/handshaked.conf, else /etc/tlshd/config\n"
+                 "  -s, --stderr       also log to standard error\n"
+                 "  -h, --help         this text\n"
+                 "  -v, --version      print the version\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    static const option kOptions[] = {
+        {"config", required_argument, nullptr, 'c'},
+        {"stderr", no_argument, nullptr, 's'},
+        {"help", no_argument, nullptr, 'h'},
+        {"version", no_argument, nullptr, 'v'},
+        {nullptr, 0, nullptr, 0},
+    };
+    std::string config_path;
+    bool config_given = false;
+    bool mirror_stderr = false;
+    int option;
+    while ((option = getopt_long(argc, argv, "c:shv", kOptions, nullptr)) != -1) {
+        switch (option) {
+            case 'c': config_path = optarg; config_given = true; break;
+            case 's': mirror_stderr = true; break;
+            case 'h': usage(stdout); return 0;
+            case 'v': std::printf("handshaked %s\n", HANDSHAKED_VERSION); return 0;
+            default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    if (!config_given) config_path = handshaked::config::default_config_path();
+    handshaked::log::configure(mirror_stderr, 0);
+
+    // Signals are read synchronously from a signalfd in this thread; workers never see them.
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int s : {SIGHUP, SIGUSR1, SIGINT, SIGTERM}) sigaddset(&signals, s);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+    int signal_fd = signalfd(-1, &signals, SFD_CLOEXEC);
+
+    handshaked::Daemon daemon(config_path);
+    if (auto started = daemon.start(); !started) {
+        handshaked::log::error(started.error().message);
+        std::fprintf(stderr, "handshaked: %s\n", started.error().message.c_str());
+        sd_notifyf(0, "STATUS=failed: %s", started.error().message.c_str());
+        return 1;
+    }
+    handshaked::log::configure(mirror_stderr, daemon.context().snapshot.get()->config.loglevel);
+    sd_notifyf(0, "READY=1\nSTATUS=%s", daemon.status_line().c_str());
+
+    std::uint64_t watchdog_usec = 0;
+    const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
+    const int tick_ms = watchdog ? static_cast<int>(std::max<std::uint64_t>(watchdog_usec / 3000, 100)) : 1000;
+    std::string last_status;
+    for (;;) {
+        pollfd fds{signal_fd, POLLIN, 0};
+        int ready = poll(&fds, 1, tick_ms);
+        if (watchdog) sd_notify(0, "WATCHDOG=1");
+        if (auto status = daemon.status_line(); status != last_status) {
+            sd_notifyf(0, "STATUS=%s", status.c_str());
+            last_status = status;
+        }
+        if (ready <= 0) continue;
+        signalfd_siginfo info{};
+        if (read(signal_fd, &info, sizeof info) != sizeof info) continue;
+        if (info.ssi_signo == SIGHUP || info.ssi_signo == SIGUSR1) {
+            sd_notify(0, "RELOADING=1");
+            (void)daemon.reload();
+            sd_notify(0, "READY=1");
+            continue;
+        }
+        handshaked::log::info("stopping: answering the handshakes in flight");
+        sd_notify(0, "STOPPING=1");
+        daemon.stop();
+        return 0;
+    }
+}

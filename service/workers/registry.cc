@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "service/workers/registry.h"
+
+#include <algorithm>
+#include <cerrno>
+
+namespace handshaked::workers {
+
+void Registry::job_started(const job::JobSnapshot& snapshot) {
+    std::lock_guard lock(mutex_);
+    pending_[snapshot.id] = snapshot;
+    ++counters_.accepted;
+    counters_.in_flight = pending_.size();
+    generation_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Registry::job_updated(const job::JobSnapshot& snapshot) {
+    std::lock_guard lock(mutex_);
+    auto entry = pending_.find(snapshot.id);
+    if (entry == pending_.end() || entry->second.state == snapshot.state) return;
+    entry->second = snapshot;
+    generation_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Registry::job_finished(const CompletedHandshake& completed) {
+    CompletionListener listener;
+    {
+        std::lock_guard lock(mutex_);
+        pending_.erase(completed.id);
+        counters_.in_flight = pending_.size();
+        if (completed.status == 0) {
+            ++counters_.succeeded;
+        } else {
+            ++counters_.failed;
+            ++counters_.failed_by_status[completed.status];
+            if (completed.failure == Failure::kTimeout) ++counters_.timed_out;
+        }
+        history_.push_back(completed);
+        if (history_.size() > kHistorySize) history_.pop_front();
+        latencies_.push_back(completed.duration_ms);
+        if (latencies_.size() > kLatencyWindow) latencies_.pop_front();
+        generation_.fetch_add(1, std::memory_order_relaxed);
+        listener = listener_;
+    }
+    if (listener) listener(completed);
+}
+
+void Registry::count_drain() {
+    std::lock_guard lock(mutex_);
+    ++counters_.queue_drains;
+}
+
+void Registry::count_overrun() {
+    std::lock_guard lock(mutex_);
+    ++counters_.multicast_overruns;
+}
+
+void Registry::count_done_error() {
+    std::lock_guard lock(mutex_);
+    ++counters_.done_errors;
+}
+
+std::vector<job::JobSnapshot> Registry::pending() const {
+    std::lock_guard lock(mutex_);
+    std::vector<job::JobSnapshot> jobs;
+    jobs.reserve(pending_.size());
+    for (const auto& [id, snapshot] : pending_) jobs.push_back(snapshot);
+    return jobs;
+}
+
+std::vector<CompletedHandshake> Registry::history() const {
+    std::lock_guard lock(mutex_);
+    return {history_.begin(), history_.end()};
+}
+
+Counters Registry::counters() const {
+    std::vector<double> window;
+    Counters counters;
+    {
+        std::lock_guard lock(mutex_);
+        counters = counters_;
+        window.assign(latencies_.begin(), latencies_.end());
+    }
+    counters.latency_window = window.size();
+    if (!window.empty()) {
+        auto percentile = [&](double p) {
+            std::size_t rank = static_cast<std::size_t>(p * static_cast<double>(window.size() - 1) + 0.5);
+            std::nth_element(window.begin(), window.begin() + static_cast<long>(rank), window.end());
+            return window[rank];
+        };
+        counters.latency_p50_ms = percentile(0.50);
+        counters.latency_p99_ms = percentile(0.99);
+    }
+    return counters;
+}
+
+void Registry::set_completion_listener(CompletionListener listener) {
+    std::lock_guard lock(mutex_);
+    listener_ = std::move(listener);
+}
+
+}  // namespace handshaked::workers

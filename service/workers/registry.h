@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// What the service is doing, for observers (logs, D-Bus, handshakectl): the jobs in flight,
+// recent completions, counters and a latency window. Workers write; observers read copies.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "service/job/handshake_job.h"
+
+namespace handshaked::workers {
+
+struct CompletedHandshake {
+    std::uint64_t id = 0;
+    Role role = Role::kClient;
+    AuthMode auth = AuthMode::kUnauthenticated;
+    std::string peer_address;
+    std::string peername;
+    std::string cipher;
+    std::uint32_t status = 0;
+    Failure failure = Failure::kNone;
+    std::string detail;  // why it failed; never key material
+    std::vector<KeySerial> remote_auth;
+    std::vector<KeySerial> requested_serials;
+    double duration_ms = 0;
+    std::int64_t finished_unix_ms = 0;
+    int worker = 0;
+};
+
+struct Counters {
+    std::uint64_t accepted = 0;
+    std::uint64_t succeeded = 0;
+    std::uint64_t failed = 0;
+    std::uint64_t timed_out = 0;
+    std::uint64_t in_flight = 0;
+    std::uint64_t queue_drains = 0;       // ACCEPT drains after start-up or a READY overrun
+    std::uint64_t multicast_overruns = 0;
+    std::uint64_t done_errors = 0;        // DONE the kernel refused
+    std::map<std::uint32_t, std::uint64_t> failed_by_status;  // errno -> count
+    double latency_p50_ms = 0;
+    double latency_p99_ms = 0;
+    std::uint64_t latency_window = 0;     // how many completions p50/p99 cover
+};
+
+class Registry {
+public:
+    using CompletionListener = std::function<void(const CompletedHandshake&)>;
+
+    void job_started(const job::JobSnapshot& snapshot);
+    void job_updated(const job::JobSnapshot& snapshot);
+    void job_finished(const CompletedHandshake& completed);
+    void count_drain();
+    void count_overrun();
+    void count_done_error();
+
+    std::vector<job::JobSnapshot> pending() const;
+    std::vector<CompletedHandshake> history() const;
+    Counters counters() const;
+    // Bumped on every change; observers use it to rate-limit PropertiesChanged.
+    std::uint64_t generation() const { return generation_.load(std::memory_order_relaxed); }
+
+    // Called on the worker thread that finished the job; must be quick and thread-safe.
+    void set_completion_listener(CompletionListener listener);
+
+    static constexpr std::size_t kHistorySize = 256;
+    static constexpr std::size_t kLatencyWindow = 1024;
+
+private:
+    mutable std::mutex mutex_;
+    std::map<std::uint64_t, job::JobSnapshot> pending_;
+    std::deque<CompletedHandshake> history_;
+    std::deque<double> latencies_;
+    Counters counters_;
+    CompletionListener listener_;
+    std::atomic<std::uint64_t> generation_{0};
+};
+
+}  // namespace handshaked::workers

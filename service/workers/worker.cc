@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "service/workers/worker.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <thread>
+
+#include "service/log/log.h"
+
+namespace handshaked::workers {
+namespace {
+
+constexpr int kMaxEvents = 128;
+
+std::int64_t unix_ms_now() {
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    return static_cast<std::int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1'000'000;
+}
+
+std::uint32_t epoll_events_for(job::Wait wait) {
+    return wait == job::Wait::kWritable ? EPOLLOUT : EPOLLIN;
+}
+
+}  // namespace
+
+Worker::Worker(int index, ServiceContext& context) : index_(index), context_(context) {}
+
+Worker::~Worker() = default;
+
+Result<void> Worker::open() {
+    auto listener = netlink::ReadyListener::open(context_.family);
+    if (!listener) return listener.error();
+    listener_ = std::make_unique<netlink::ReadyListener>(std::move(listener.value()));
+    auto channel = netlink::RequestChannel::open(context_.family);
+    if (!channel) return channel.error();
+    channel_ = std::make_unique<netlink::RequestChannel>(std::move(channel.value()));
+
+    epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
+    wake_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!epoll_.valid() || !wake_.valid())
+        return make_error(Failure::kLocalFault, std::string("worker: ") + std::strerror(errno));
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.fd = listener_->fd();
+    epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, listener_->fd(), &event);
+    event.data.fd = wake_.get();
+    epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &event);
+    return {};
+}
+
+void Worker::request_stop() {
+    stopping_ = true;
+    const std::uint64_t one = 1;
+    [[maybe_unused]] auto written = write(wake_.get(), &one, sizeof one);
+}
+
+unsigned Worker::capacity() const {
+    auto snapshot = context_.snapshot.get();
+    return snapshot ? snapshot->config.max_handshakes_per_worker : 1;
+}
+
+void Worker::run() {
+    drain_requests();
+    epoll_event events[kMaxEvents];
+    while (!stopping_) {
+        int count = epoll_wait(epoll_.get(), events, kMaxEvents, epoll_timeout_ms());
+        if (count < 0 && errno != EINTR) {
+            log::error(std::string("worker: epoll_wait: ") + std::strerror(errno));
+            break;
+        }
+        for (int i = 0; i < count; ++i) {
+            const int fd = events[i].data.fd;
+            if (fd == wake_.get()) {
+                std::uint64_t value;
+                [[maybe_unused]] auto r = read(wake_.get(), &value, sizeof value);
+            } else if (fd == listener_->fd()) {
+                auto wakeup = listener_->read_notifications();
+                if (!wakeup) {
+                    log::error(wakeup.error().message);
+                    continue;  // never exit on a multicast problem; the drain below recovers
+                }
+                if (wakeup->overrun) {
+                    context_.registry.count_overrun();
+                    context_.registry.count_drain();
+                    log::warning("READY notifications were lost (multicast overrun); draining with ACCEPT");
+                }
+                if (wakeup->ready > 0 || wakeup->overrun) requests_may_be_pending_ = true;
+            } else {
+                auto entry = jobs_.find(fd);
+                if (entry == jobs_.end()) continue;
+                apply(fd, entry->second.job->on_io_ready());
+            }
+        }
+        expire_deadlines();
+        if (requests_may_be_pending_) drain_requests();
+    }
+    // Every job still running gets its DONE before the worker goes.
+    while (!jobs_.empty()) {
+        const int fd = jobs_.begin()->first;
+        apply(fd, jobs_.begin()->second.job->on_shutdown());
+    }
+}
+
+void Worker::drain_requests() {
+    while (jobs_.size() < capacity() && !stopping_) {
+        if (!accept_one()) {
+            requests_may_be_pending_ = false;
+            return;
+        }
+    }
+    // At capacity: ACCEPT again when a job finishes.
+}
+
+bool Worker::accept_one() {
+    // The kernel links the request's keyring into this process's keyring during ACCEPT; seeing
+    // which link appeared needs ACCEPTs in this process to be serialised.
+    netlink::AcceptOutcome outcome;
+    std::vector<KeySerial> held;
+    {
+        std::lock_guard lock(context_.keyring_links.accept_mutex());
+        auto before = keys::RequestKeyringLinks::process_keyring_contents();
+        auto accepted = channel_->accept();
+        if (!accepted) {
+            log::error(accepted.error().message);
+            return false;
+        }
+        outcome = std::move(accepted.value());
+        if (std::holds_alternative<std::monostate>(outcome)) return false;
+        held = context_.keyring_links.hold_linked(before, keys::RequestKeyringLinks::process_keyring_contents());
+    }
+    if (auto* rejected = std::get_if<netlink::RejectedAccept>(&outcome)) {
+        context_.keyring_links.release(held);
+        answer_rejected(*rejected);
+        return true;
+    }
+    start_job(std::move(std::get<HandshakeRequest>(outcome)), std::move(held));
+    return true;
+}
+
+void Worker::answer_rejected(const netlink::RejectedAccept& rejected) {
+    UniqueFd fd(rejected.sockfd);
+    log::error("unusable ACCEPT reply, answering EIO: " + rejected.error.message);
+    HandshakeResult result;
+    result.sockfd = fd.get();
+    result.failure = rejected.error.failure;
+    if (auto done = channel_->done(result); !done) {
+        context_.registry.count_done_error();
+        log::error(done.error().message);
+    }
+}
+
+void Worker::start_job(HandshakeRequest request, std::vector<KeySerial> held_keyrings) {
+    auto snapshot = context_.snapshot.get();
+    const int fd = request.sockfd;
+    job::JobEffects effects{*snapshot->keys, *snapshot->engine, socket_ops_, ktls_};
+    auto job = std::make_unique<job::HandshakeJob>(
+        context_.next_job_id.fetch_add(1), index_, std::move(request), effects, job::Clock::now(),
+        std::chrono::milliseconds(snapshot->config.default_timeout_ms));
+    context_.registry.job_started(job->snapshot());
+    ActiveJob active{std::move(job), std::move(snapshot), std::move(held_keyrings), job::Wait::kNothing};
+    auto [entry, inserted] = jobs_.emplace(fd, std::move(active));
+    if (!inserted) {
+        // The kernel reused an fd number we still track: impossible unless a job leaked its fd.
+        log::error("internal: fd " + std::to_string(fd) + " accepted twice");
+        return;
+    }
+    apply(fd, entry->second.job->start());
+}
+
+void Worker::apply(int fd, job::Wait wait) {
+    auto entry = jobs_.find(fd);
+    if (entry == jobs_.end()) return;
+    ActiveJob& active = entry->second;
+    context_.registry.job_updated(active.job->snapshot());
+    if (wait == job::Wait::kNothing) {
+        if (active.waiting_for != job::Wait::kNothing) epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+        finish(fd);
+        return;
+    }
+    if (wait == active.waiting_for) return;
+    epoll_event event{};
+    event.events = epoll_events_for(wait);
+    event.data.fd = fd;
+    const int op = active.waiting_for == job::Wait::kNothing ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+    if (epoll_ctl(epoll_.get(), op, fd, &event) != 0) {
+        log::error(std::string("worker: epoll_ctl: ") + std::strerror(errno));
+        apply(fd, active.job->on_shutdown());
+        return;
+    }
+    active.waiting_for = wait;
+}
+
+void Worker::finish(int fd) {
+    auto node = jobs_.extract(fd);
+    ActiveJob& active = node.mapped();
+    const auto& job = *active.job;
+    const auto& snapshot = job.snapshot();
+
+    if (active.snapshot->config.delay_done_s > 0)  // tlshd's [debug] delay_done test hook
+        std::this_thread::sleep_for(std::chrono::seconds(active.snapshot->config.delay_done_s));
+
+    // DONE before close: the kernel finds the request through this fd.
+    if (auto done = channel_->done(job.result()); !done) {
+        context_.registry.count_done_error();
+        log::error("handshake " + std::to_string(snapshot.id) + ": " + done.error().message);
+    }
+    CompletedHandshake completed;
+    completed.id = snapshot.id;
+    completed.role = snapshot.role;
+    completed.auth = snapshot.auth;
+    completed.peer_address = snapshot.peer_address;
+    completed.peername = snapshot.peername;
+    completed.cipher = job.cipher();
+    completed.status = job.result().status();
+    completed.failure = job.result().failure;
+    completed.detail = job.failure_detail();
+    completed.remote_auth = job.result().remote_auth;
+    completed.requested_serials = snapshot.requested_serials;
+    completed.duration_ms =
+        std::chrono::duration<double, std::milli>(job::Clock::now() - snapshot.accepted_at).count();
+    completed.finished_unix_ms = unix_ms_now();
+    completed.worker = index_;
+
+    context_.keyring_links.release(active.held_keyrings);
+    active.job.reset();  // closes the fd
+    log::handshake(completed);
+    context_.registry.job_finished(completed);
+    requests_may_be_pending_ = true;  // capacity freed: a request may be waiting for it
+}
+
+void Worker::expire_deadlines() {
+    const auto now = job::Clock::now();
+    std::vector<int> expired;
+    for (const auto& [fd, active] : jobs_) {
+        if (active.job->deadline() <= now) expired.push_back(fd);
+    }
+    for (int fd : expired) {
+        auto entry = jobs_.find(fd);
+        if (entry != jobs_.end()) apply(fd, entry->second.job->on_deadline());
+    }
+}
+
+int Worker::epoll_timeout_ms() const {
+    if (jobs_.empty()) return -1;
+    auto earliest = jobs_.begin()->second.job->deadline();
+    for (const auto& [fd, active] : jobs_) earliest = std::min(earliest, active.job->deadline());
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(earliest - job::Clock::now()).count();
+    return static_cast<int>(std::clamp<long long>(wait + 1, 0, 60'000));
+}
+
+}  // namespace handshaked::workers

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// A long-lived worker thread: its own netlink sockets, its own ACCEPTs (the kernel installs the
+// fd in the process that asks), and many handshakes at once on one epoll loop.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "netlink/genl_socket.h"
+#include "service/base/unique_fd.h"
+#include "service/config/config.h"
+#include "service/job/handshake_job.h"
+#include "service/keys/keyutils_key_store.h"
+#include "service/workers/linux_adapters.h"
+#include "service/workers/registry.h"
+
+namespace handshaked::workers {
+
+// Everything that a configuration (re)load replaces at once. Jobs keep the snapshot they
+// started with, so a reload never changes a handshake in flight.
+struct ServiceSnapshot {
+    config::Config config;
+    std::unique_ptr<tls::TlsEngine> engine;
+    std::unique_ptr<keys::KeyutilsKeyStore> keys;
+};
+
+class SnapshotHolder {
+public:
+    std::shared_ptr<ServiceSnapshot> get() const {
+        std::lock_guard lock(mutex_);
+        return current_;
+    }
+    void set(std::shared_ptr<ServiceSnapshot> snapshot) {
+        std::lock_guard lock(mutex_);
+        current_ = std::move(snapshot);
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::shared_ptr<ServiceSnapshot> current_;
+};
+
+struct ServiceContext {
+    netlink::KernelFamily family;
+    SnapshotHolder snapshot;
+    Registry registry;
+    keys::RequestKeyringLinks keyring_links;
+    std::atomic<std::uint64_t> next_job_id{1};
+};
+
+class Worker {
+public:
+    Worker(int index, ServiceContext& context);
+    ~Worker();
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+
+    // Open the worker's netlink sockets and event loop. Fails if the kernel family is unusable.
+    Result<void> open();
+    // The thread body: returns after request_stop(), with every job answered.
+    void run();
+    // Thread-safe.
+    void request_stop();
+
+private:
+    struct ActiveJob {
+        std::unique_ptr<job::HandshakeJob> job;
+        std::shared_ptr<ServiceSnapshot> snapshot;
+        std::vector<KeySerial> held_keyrings;
+        job::Wait waiting_for = job::Wait::kNothing;
+    };
+
+    void drain_requests();
+    bool accept_one();
+    void start_job(HandshakeRequest request, std::vector<KeySerial> held_keyrings);
+    void apply(int fd, job::Wait wait);
+    void finish(int fd);
+    void answer_rejected(const netlink::RejectedAccept& rejected);
+    void expire_deadlines();
+    int epoll_timeout_ms() const;
+    unsigned capacity() const;
+
+    int index_;
+    ServiceContext& context_;
+    std::unique_ptr<netlink::ReadyListener> listener_;
+    std::unique_ptr<netlink::RequestChannel> channel_;
+    UniqueFd epoll_;
+    UniqueFd wake_;
+    std::atomic<bool> stopping_{false};
+    bool requests_may_be_pending_ = true;  // drain at start-up
+    std::map<int, ActiveJob> jobs_;
+    LinuxSocketOps socket_ops_;
+    LinuxKtlsInstaller ktls_;
+};
+
+}  // namespace handshaked::workers

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "service/config/config.h"
+
+namespace handshaked::config {
+namespace {
+
+// The default /etc/tlshd/config of ktls-utils 1.4, with values filled in as a tlshd user would.
+constexpr char kTlshdConfig[] = R"(# tlshd configuration
+[debug]
+loglevel=1
+tls=0
+nl=0
+
+[authenticate]
+keyrings= .nvme-extra ; site
+
+[authenticate.client]
+x509.truststore= /etc/pki/ca.pem
+#x509.crl= <pathname>
+x509.certificate= /etc/tlshd/client.pem
+x509.private_key= /etc/tlshd/client.key
+
+[authenticate.server]
+x509.truststore= /etc/pki/clients-ca.pem
+x509.crl= /etc/pki/clients.crl
+x509.certificate= ./server.pem
+x509.private_key= ./server.key
+x509.pq.certificate= /etc/tlshd/mldsa.pem
+x509.pq.private_key= /etc/tlshd/mldsa.key
+)";
+
+TEST(Config, AcceptsTlshdsFileUnchanged) {
+    auto config = parse_config(kTlshdConfig, "/etc/tlshd/config");
+    ASSERT_TRUE(config.ok()) << config.error().message;
+    EXPECT_EQ(config->loglevel, 1);
+    EXPECT_EQ(config->keyrings, (std::vector<std::string>{".nvme-extra", "site"}));
+    EXPECT_EQ(config->engine.client.truststore, "/etc/pki/ca.pem");
+    EXPECT_EQ(config->engine.client.crl, "");
+    EXPECT_EQ(config->engine.client.certificate, "/etc/tlshd/client.pem");
+    EXPECT_EQ(config->engine.client.private_key, "/etc/tlshd/client.key");
+    EXPECT_EQ(config->engine.server.crl, "/etc/pki/clients.crl");
+    EXPECT_EQ(config->engine.server.certificate, "./server.pem");
+}
+
+TEST(Config, OwnServiceSection) {
+    auto config = parse_config("[service]\nworkers = 3\nmax_handshakes_per_worker=100\n"
+                               "default_timeout_ms = 2500\n[dbus]\nread_group = adm\n", "x.conf");
+    ASSERT_TRUE(config.ok()) << config.error().message;
+    EXPECT_EQ(config->workers, 3u);
+    EXPECT_EQ(config->max_handshakes_per_worker, 100u);
+    EXPECT_EQ(config->default_timeout_ms, 2500u);
+    EXPECT_EQ(config->read_group, "adm");
+}
+
+TEST(Config, EmptyFileGivesDefaults) {
+    auto config = parse_config("", "empty.conf");
+    ASSERT_TRUE(config.ok());
+    EXPECT_EQ(config->workers, 0u);
+    EXPECT_EQ(config->default_timeout_ms, 10000u);
+    EXPECT_TRUE(config->engine.client.truststore.empty());
+}
+
+struct BadCase {
+    const char* text;
+    const char* expected_in_message;
+};
+
+class BadConfig : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(BadConfig, NamesFileLineAndKey) {
+    auto config = parse_config(GetParam().text, "/etc/handshaked/handshaked.conf");
+    ASSERT_FALSE(config.ok());
+    EXPECT_NE(config.error().message.find(GetParam().expected_in_message), std::string::npos)
+        << config.error().message;
+    EXPECT_EQ(config.error().message.rfind("/etc/handshaked/handshaked.conf", 0), 0u)
+        << config.error().message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Errors, BadConfig,
+    ::testing::Values(BadCase{"[service]\nworkers = many\n", ":2: workers: 'many' is not an integer"},
+                      BadCase{"[service]\nworkers = 100000\n", ":2: workers: 100000 is outside"},
+                      BadCase{"\n\n[nope]\n", ":3: unknown section [nope]"},
+                      BadCase{"[debug]\nloglvl = 1\n", ":2: unknown key 'loglvl' in [debug]"},
+                      BadCase{"loglevel = 1\n", ":1: loglevel: key outside any section"},
+                      BadCase{"[debug\n", ":1: section header without ']'"},
+                      BadCase{"[debug]\njust words\n", ":2: expected 'key = value'"},
+                      BadCase{"[authenticate.server]\nx509.certificate = /a.pem\n",
+                              "x509.certificate and x509.private_key must be given together"}));
+
+class ConfigFiles : public ::testing::Test {
+protected:
+    void SetUp() override {
+        const char* tmp = std::getenv("TEST_TMPDIR");
+        directory_ = tmp ? tmp : "/tmp";
+    }
+    std::string write(const std::string& name, const std::string& text, mode_t mode) {
+        std::string path = directory_ + "/" + name;
+        std::ofstream(path) << text;
+        chmod(path.c_str(), mode);
+        return path;
+    }
+    std::string directory_;
+};
+
+TEST_F(ConfigFiles, WorldReadablePrivateKeyIsRefused) {
+    auto cert = write("c.pem", "cert", 0644);
+    auto key = write("k.pem", "key", 0644);
+    auto conf = write("h.conf", "[authenticate.server]\nx509.certificate=" + cert +
+                                    "\nx509.private_key=" + key + "\n", 0644);
+    auto config = load_config(conf);
+    ASSERT_FALSE(config.ok());
+    EXPECT_NE(config.error().message.find("readable or writable by other users"), std::string::npos)
+        << config.error().message;
+    chmod(key.c_str(), 0600);
+    EXPECT_TRUE(load_config(conf).ok());
+}
+
+TEST_F(ConfigFiles, MissingReferencedFileIsNamed) {
+    auto conf = write("m.conf", "[authenticate.client]\nx509.truststore=/nonexistent/ca.pem\n", 0644);
+    auto config = load_config(conf);
+    ASSERT_FALSE(config.ok());
+    EXPECT_NE(config.error().message.find("x509.truststore: cannot read '/nonexistent/ca.pem'"),
+              std::string::npos) << config.error().message;
+}
+
+TEST_F(ConfigFiles, MissingConfigFileIsAnError) {
+    auto config = load_config(directory_ + "/does-not-exist.conf");
+    ASSERT_FALSE(config.ok());
+    EXPECT_NE(config.error().message.find("cannot open"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace handshaked::config
