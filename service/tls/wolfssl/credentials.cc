@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "service/tls/wolfssl/credentials.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/openssl/x509v3.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
+#include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
+#include <wolfssl/wolfcrypt/rsa.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+namespace handshaked::tls::wolf {
+namespace {
+
+constexpr std::size_t kMaxFileSize = 16 * 1024 * 1024;  // the system bundle is ~200 KiB
+
+class Fd {
+public:
+    explicit Fd(int fd) : fd_(fd) {}
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+// Reads path into out (resized once to the file's size, so SecureBytes never reallocates).
+template <typename Buffer>
+Result<void> read_into(const std::string& path, std::string_view what, Buffer& out) {
+    auto failed = [&](int err) {
+        return Error{Failure::kLocalFault, "cannot read " + std::string(what) + " " + path + ": " +
+                                               std::strerror(err)};
+    };
+    if (path.empty()) return Error{Failure::kLocalFault, std::string(what) + ": no file name"};
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (fd.get() < 0) return failed(errno);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return failed(errno);
+    if (!S_ISREG(st.st_mode)) return failed(S_ISDIR(st.st_mode) ? EISDIR : EINVAL);
+    if (st.st_size <= 0) {
+        return Error{Failure::kLocalFault, std::string(what) + " " + path + " is empty"};
+    }
+    if (static_cast<std::size_t>(st.st_size) > kMaxFileSize) return failed(EFBIG);
+    out.resize(static_cast<std::size_t>(st.st_size));
+    std::size_t done = 0;
+    while (done < out.size()) {
+        const ssize_t n = ::read(fd.get(), out.data() + done, out.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return failed(errno);
+        if (n == 0) break;
+        done += static_cast<std::size_t>(n);
+    }
+    if (done != out.size()) {
+        return Error{Failure::kLocalFault,
+                     std::string(what) + " " + path + " changed while it was read"};
+    }
+    return {};
+}
+
+struct EccKey {
+    ecc_key key{};
+    bool ready = false;
+    EccKey() { ready = wc_ecc_init(&key) == 0; }
+    EccKey(const EccKey&) = delete;
+    EccKey& operator=(const EccKey&) = delete;
+    ~EccKey() {
+        if (ready) wc_ecc_free(&key);
+    }
+};
+
+struct RsaKeyHolder {
+    RsaKey key{};
+    bool ready = false;
+    RsaKeyHolder() { ready = wc_InitRsaKey(&key, nullptr) == 0; }
+    RsaKeyHolder(const RsaKeyHolder&) = delete;
+    RsaKeyHolder& operator=(const RsaKeyHolder&) = delete;
+    ~RsaKeyHolder() {
+        if (ready) wc_FreeRsaKey(&key);
+    }
+};
+
+// Uncompressed public point and curve of an ECC key; empty on failure.
+std::vector<std::uint8_t> ecc_point(ecc_key& key) {
+    std::array<std::uint8_t, 1 + 2 * 66> point{};  // P-521 at most
+    word32 size = point.size();
+    if (wc_ecc_export_x963(&key, point.data(), &size) != 0) return {};
+    return {point.begin(), point.begin() + size};
+}
+
+// n || e of an RSA key; empty on failure.
+std::vector<std::uint8_t> rsa_public(RsaKey& key) {
+    std::vector<std::uint8_t> n(1024), e(16);  // up to 8192-bit moduli
+    word32 n_size = n.size(), e_size = e.size();
+    if (wc_RsaFlattenPublicKey(&key, e.data(), &e_size, n.data(), &n_size) != 0) return {};
+    n.resize(n_size);
+    n.insert(n.end(), e.begin(), e.begin() + e_size);
+    return n;
+}
+
+}  // namespace
+
+void init_library() {
+    static std::once_flag once;
+    std::call_once(once, [] { wolfSSL_Init(); });
+}
+
+std::string error_text(int error) {
+    std::array<char, WOLFSSL_MAX_ERROR_SZ> text{};
+    wolfSSL_ERR_error_string_n(static_cast<unsigned long>(error), text.data(), text.size());
+    return std::to_string(error) + " (" + text.data() + ")";
+}
+
+Result<std::vector<std::uint8_t>> read_file(const std::string& path, std::string_view what) {
+    std::vector<std::uint8_t> bytes;
+    if (auto r = read_into(path, what, bytes); !r) return r.error();
+    return bytes;
+}
+
+Result<SecureBytes> read_secret_file(const std::string& path, std::string_view what) {
+    SecureBytes bytes;
+    if (auto r = read_into(path, what, bytes); !r) return r.error();
+    return bytes;
+}
+
+std::vector<std::uint8_t> first_pem_certificate_der(const std::vector<std::uint8_t>& pem) {
+    std::vector<std::uint8_t> der(pem.size());
+    const int size = wc_CertPemToDer(pem.data(), static_cast<int>(pem.size()), der.data(),
+                                     static_cast<int>(der.size()), CERT_TYPE);
+    if (size <= 0) return {};
+    der.resize(static_cast<std::size_t>(size));
+    return der;
+}
+
+SecureBytes pem_private_key_der(const SecureBytes& pem) {
+    SecureBytes der(pem.size());
+    const int size = wc_KeyPemToDer(pem.data(), static_cast<int>(pem.size()), der.data(),
+                                    static_cast<int>(der.size()), nullptr);
+    if (size <= 0) return {};
+    return SecureBytes(der.data(), static_cast<std::size_t>(size));
+}
+
+KeyMatch key_matches_certificate(const std::uint8_t* cert_der, std::size_t cert_size,
+                                 const std::uint8_t* key_der, std::size_t key_size) {
+    X509Ptr cert(wolfSSL_X509_d2i(nullptr, cert_der, static_cast<int>(cert_size)));
+    if (!cert || key_size == 0) return KeyMatch::kUnreadable;
+    std::vector<std::uint8_t> spki(4096);
+    int spki_size = static_cast<int>(spki.size());
+    if (wolfSSL_X509_get_pubkey_buffer(cert.get(), spki.data(), &spki_size) != WOLFSSL_SUCCESS ||
+        spki_size <= 0) {
+        return KeyMatch::kUnreadable;
+    }
+
+    {  // ECDSA: recompute the public point from the private scalar and compare.
+        EccKey cert_key;
+        word32 index = 0;
+        if (cert_key.ready && wc_EccPublicKeyDecode(spki.data(), &index, &cert_key.key,
+                                                    static_cast<word32>(spki_size)) == 0) {
+            EccKey private_key;
+            index = 0;
+            if (!private_key.ready ||
+                wc_EccPrivateKeyDecode(key_der, &index, &private_key.key,
+                                       static_cast<word32>(key_size)) != 0) {
+                return KeyMatch::kMismatch;  // not an EC key at all
+            }
+            if (wc_ecc_make_pub(&private_key.key, nullptr) != 0) return KeyMatch::kUnreadable;
+            if (!cert_key.key.dp || !private_key.key.dp ||
+                cert_key.key.dp->id != private_key.key.dp->id) {
+                return KeyMatch::kMismatch;
+            }
+            const auto a = ecc_point(cert_key.key);
+            const auto b = ecc_point(private_key.key);
+            if (a.empty() || b.empty()) return KeyMatch::kUnreadable;
+            return a == b ? KeyMatch::kMatch : KeyMatch::kMismatch;
+        }
+    }
+    {  // RSA: compare modulus and exponent.
+        RsaKeyHolder cert_key;
+        word32 index = 0;
+        if (cert_key.ready && wc_RsaPublicKeyDecode(spki.data(), &index, &cert_key.key,
+                                                    static_cast<word32>(spki_size)) == 0) {
+            RsaKeyHolder private_key;
+            index = 0;
+            if (!private_key.ready ||
+                wc_RsaPrivateKeyDecode(key_der, &index, &private_key.key,
+                                       static_cast<word32>(key_size)) != 0) {
+                return KeyMatch::kMismatch;
+            }
+            const auto a = rsa_public(cert_key.key);
+            const auto b = rsa_public(private_key.key);
+            if (a.empty() || b.empty()) return KeyMatch::kUnreadable;
+            return a == b ? KeyMatch::kMatch : KeyMatch::kMismatch;
+        }
+    }
+    return KeyMatch::kUnsupported;
+}
+
+bool certificate_has_ip_san(WOLFSSL_X509* certificate, const IpAddress& address) {
+    if (!certificate || address.size == 0) return false;
+    auto* names = static_cast<WOLFSSL_GENERAL_NAMES*>(
+        wolfSSL_X509_get_ext_d2i(certificate, NID_subject_alt_name, nullptr, nullptr));
+    if (!names) return false;
+    bool found = false;
+    const int count = wolfSSL_sk_GENERAL_NAME_num(names);
+    for (int i = 0; i < count && !found; ++i) {
+        WOLFSSL_GENERAL_NAME* name = wolfSSL_sk_GENERAL_NAME_value(names, i);
+        if (!name || name->type != GEN_IPADD || !name->d.iPAddress) continue;
+        const unsigned char* data = wolfSSL_ASN1_STRING_data(name->d.iPAddress);
+        const int size = wolfSSL_ASN1_STRING_length(name->d.iPAddress);
+        found = data && size == static_cast<int>(address.size) &&
+                std::memcmp(data, address.bytes.data(), address.size) == 0;
+    }
+    wolfSSL_GENERAL_NAMES_free(names);
+    return found;
+}
+
+std::vector<std::uint8_t> certificate_der(WOLFSSL_X509* certificate) {
+    int size = 0;
+    const unsigned char* der = certificate ? wolfSSL_X509_get_der(certificate, &size) : nullptr;
+    if (!der || size <= 0) return {};
+    return {der, der + size};
+}
+
+}  // namespace handshaked::tls::wolf

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The wolfSSL (5.5.x) implementation of TlsEngine: TLS 1.3 only, kTLS-capable suites only, no
+// session tickets, contexts built once per configuration.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include "proto/result.h"
+#include "service/tls/engine.h"
+
+struct WOLFSSL;  // wolfssl/ssl.h: typedef struct WOLFSSL WOLFSSL
+
+namespace handshaked::tls {
+
+// Where the engine reports what an operator should see but that does not fail a handshake
+// (a PSK that could not be offered, ...). Never called with key material. May be empty.
+using EngineLog = std::function<void(std::string_view message)>;
+
+// Loads and checks every configured file (truststores, CRLs, certificate chains and keys, and
+// that each key belongs to its certificate); an Error names the file at fault.
+Result<std::unique_ptr<TlsEngine>> make_wolfssl_engine(const EngineConfig& config,
+                                                       EngineLog log = {});
+
+// Tests only: the wolfSSL object behind a session started by a wolfSSL engine (nullptr for any
+// other session). Lets a test restrict a session's cipher list before its first advance(), and
+// read or write application data through wolfSSL after kDone.
+WOLFSSL* wolfssl_handle_for_testing(TlsSession& session);
+
+}  // namespace handshaked::tls

@@ -1,0 +1,105 @@
+# Shared helpers for the VM scenarios (sourced inside the guest as /run/add/scenario-lib/common.sh).
+# Every check prints "ok - ..." or "FAIL - ..."; finish() exits non-zero if anything failed.
+CERTS=/run/add/certs
+HS_LOG=/tmp/handshaked.log
+passed=0
+failed=0
+
+ok() { echo "ok - $*"; passed=$((passed + 1)); }
+fail() { echo "FAIL - $*" >&2; failed=$((failed + 1)); }
+check() {  # check DESCRIPTION COMMAND...
+    local what=$1 out
+    shift
+    if out=$("$@" 2>&1); then ok "$what"; else fail "$what: $(echo "$out" | tail -n 5)"; fi
+}
+die() { echo "FATAL - $*" >&2; dump_logs; exit 1; }
+finish() {
+    echo "$(basename "$0" .sh): $passed passed, $failed failed"
+    [ "$failed" -eq 0 ] || { dump_logs; exit 1; }
+    exit 0
+}
+dump_logs() {
+    echo "---- handshaked log"; tail -n 40 "$HS_LOG" 2>/dev/null
+    echo "---- kernel log"; dmesg | tail -n 20
+}
+
+# Install the test PKI where a real deployment would keep it (keys 0600: handshaked refuses
+# private keys that other users can read).
+install_pki() {
+    install -d -m 0755 /etc/handshaked/pki
+    for f in "$CERTS"/*.pem; do install -m 0644 "$f" /etc/handshaked/pki/; done
+    for f in "$CERTS"/*.key; do install -m 0600 "$f" /etc/handshaked/pki/; done
+}
+
+write_config() {  # write_config < text
+    cat > /etc/handshaked/handshaked.conf
+}
+
+default_x509_config() {
+    write_config <<CONF
+[debug]
+loglevel=1
+[authenticate.client]
+x509.truststore=/etc/handshaked/pki/ca-ec.pem
+x509.certificate=/etc/handshaked/pki/client-ec.pem
+x509.private_key=/etc/handshaked/pki/client-ec.key
+[authenticate.server]
+x509.truststore=/etc/handshaked/pki/ca-ec.pem
+x509.certificate=/etc/handshaked/pki/server-ec.pem
+x509.private_key=/etc/handshaked/pki/server-ec.key
+CONF
+}
+
+enable_handshake_tracing() {
+    mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+    echo > /sys/kernel/tracing/trace
+    echo 1 > /sys/kernel/tracing/events/handshake/enable
+}
+trace_text() { cat /sys/kernel/tracing/trace; }
+
+start_handshaked() {  # start_handshaked [ARGS...]
+    handshaked -s "$@" > "$HS_LOG" 2>&1 &
+    HS_PID=$!
+    local i
+    for i in $(seq 1 50); do
+        grep -q "serving the kernel's handshake requests" "$HS_LOG" 2>/dev/null && return 0
+        kill -0 "$HS_PID" 2>/dev/null || { cat "$HS_LOG"; die "handshaked exited at start-up"; }
+        sleep 0.2
+    done
+    cat "$HS_LOG"
+    die "handshaked did not report ready within 10 s"
+}
+stop_handshaked() {
+    [ -n "${HS_PID:-}" ] || return 0
+    kill -TERM "$HS_PID" 2>/dev/null
+    wait "$HS_PID" 2>/dev/null
+    HS_PID=
+}
+
+tls_stat() {  # tls_stat COUNTER
+    awk -v name="$1" '$1 == name { print $2 }' /proc/net/tls_stat
+}
+
+# handshaked's per-handshake log lines ("handshake N role auth peer ...: ok status OK ...").
+handshake_lines() { grep -E '^handshaked: handshake [0-9]+ ' "$HS_LOG"; }
+count_handshakes() {  # count_handshakes ROLE AUTH STATUS_NAME
+    handshake_lines | grep -E " $1 $2 .* status $3 " | wc -l
+}
+
+# A loopback NFSv4.2 server exporting /srv/export.
+start_nfs_server() {
+    modprobe nfsd
+    mkdir -p /srv/export /mnt/nfs /var/lib/nfs/v4recovery
+    chmod 0777 /srv/export
+    mountpoint -q /proc/fs/nfsd || mount -t nfsd nfsd /proc/fs/nfsd
+    mountpoint -q /run/rpc_pipefs || { mkdir -p /run/rpc_pipefs; mount -t rpc_pipefs sunrpc /run/rpc_pipefs; }
+    rpcbind -w 2>/dev/null || rpcbind
+    echo "/srv/export 127.0.0.1(rw,no_root_squash,no_subtree_check,fsid=0,insecure)" > /etc/exports
+    exportfs -ra
+    echo 10 > /proc/fs/nfsd/nfsv4gracetime 2>/dev/null
+    echo 10 > /proc/fs/nfsd/nfsv4leasetime 2>/dev/null
+    rpc.mountd
+    rpc.nfsd -N 3 4 || rpc.nfsd -N 3
+    # nfsdcld is optional; without it the server has no grace-period client tracking.
+    nfsdcld 2>/dev/null || true
+}
