@@ -843,7 +843,7 @@ static void build_run(struct msg *m, const struct opts *o, uint16_t family)
 
 struct sess {
 	uint32_t index, role, mode, phase, status, peerid, retries, cancel,
-		 echo, echo_errno, skipped, alert;
+		 echo, echo_errno, skipped, alert, file_refs, flags;
 	int32_t raw;
 	uint64_t latency_ns, queue_ns, submit_at_ns, echo_ns;
 	uint16_t lport, rport;
@@ -950,6 +950,8 @@ static void results_cb(struct nlmsghdr *h, void *arg)
 		s->rx = get_u8(sb[HSSHIM_S_RX_CONF]);
 		s->skipped = get_u32(sb[HSSHIM_S_SKIPPED]);
 		s->alert = get_u32(sb[HSSHIM_S_ALERT]);
+		s->file_refs = get_u32(sb[HSSHIM_S_FILE_REFS]);
+		s->flags = get_u32(sb[HSSHIM_S_FLAGS]);
 	}
 }
 
@@ -1134,6 +1136,8 @@ static int report(const struct opts *o, struct run *r, const struct tls_stat *be
 			       "\"echo\":\"%s\",\"echo_errno\":\"%s\",\"echo_ns\":%llu,"
 			       "\"ulp_tls\":%s,\"ktls_tx\":\"%s\",\"ktls_rx\":\"%s\","
 			       "\"skipped_records\":%u,\"alert\":%u,\"lport\":%u,\"rport\":%u,"
+			       "\"file_refs\":%u,\"destruct_restored\":%s,\"file_donated\":%s,"
+			       "\"early_completion\":%s,"
 			       "\"expected\":%s}",
 			       i ? "," : "", s->index, role_name(s->role), mode_name(s->mode),
 			       outcome(s), phase_name(s->phase), s->status,
@@ -1144,7 +1148,10 @@ static int report(const struct opts *o, struct run *r, const struct tls_stat *be
 			       cancel_name(s->cancel), echo_name(s->echo),
 			       errno_name(s->echo_errno), (unsigned long long)s->echo_ns,
 			       s->ulp ? "true" : "false", conf_name(s->tx), conf_name(s->rx),
-			       s->skipped, s->alert, s->lport, s->rport,
+			       s->skipped, s->alert, s->lport, s->rport, s->file_refs,
+			       s->flags & HSSHIM_SF_DESTRUCT_RESTORED ? "true" : "false",
+			       s->flags & HSSHIM_SF_FILE_DONATED ? "true" : "false",
+			       s->flags & HSSHIM_SF_EARLY_COMPLETION ? "true" : "false",
 			       s->expected ? "true" : "false");
 		}
 		printf("],\"summary\":{\"ok\":%u,\"failed\":%u,\"unexpected\":%u,"
@@ -1194,6 +1201,10 @@ static int report(const struct opts *o, struct run *r, const struct tls_stat *be
 			printf(" alert=%u/%u", s->alert >> 8, s->alert & 0xff);
 		if (s->skipped)
 			printf(" skipped_records=%u", s->skipped);
+		if (s->flags & HSSHIM_SF_DESTRUCT_RESTORED)
+			printf(" destruct_restored=1");
+		if (s->flags & HSSHIM_SF_FILE_DONATED)
+			printf(" file_donated=1");
 		printf(" ktls=%s lport=%u rport=%u%s\n", ktls, s->lport, s->rport,
 		       s->expected ? "" : " UNEXPECTED");
 	}

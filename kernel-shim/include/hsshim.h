@@ -74,6 +74,12 @@ enum hsshim_echo {
 	HSSHIM_ECHO_FAILED,
 };
 
+/* HSSHIM_S_FLAGS: work-arounds applied to this session (see README, "kernel facts") */
+#define HSSHIM_SF_DESTRUCT_RESTORED	0x1	/* failed submit left sk_destruct hooked: restored */
+#define HSSHIM_SF_FILE_DONATED		0x2	/* failed ACCEPT left a stray fd in the agent: our
+						   file reference was left to it */
+#define HSSHIM_SF_EARLY_COMPLETION	0x4	/* the callback ran before tls_*_hello() returned */
+
 /* Top-level attributes */
 enum hsshim_attr {
 	HSSHIM_A_UNSPEC,
@@ -142,6 +148,8 @@ enum hsshim_sattr {
 	HSSHIM_S_SKIPPED,	/* u32: non-data TLS records (e.g. handshake) skipped by the echo */
 	HSSHIM_S_ALERT,		/* u32: (level << 8) | description of an alert seen by the echo */
 	HSSHIM_S_PAD,
+	HSSHIM_S_FILE_REFS,	/* u32: f_count of the socket's file when the callback ran */
+	HSSHIM_S_FLAGS,		/* u32: HSSHIM_SF_* */
 	__HSSHIM_S_MAX,
 };
 #define HSSHIM_S_MAX (__HSSHIM_S_MAX - 1)

@@ -98,6 +98,8 @@ struct shim_sess {
 	u32 alert;
 	u16 lport, rport;
 	u8 ulp_tls, tx_conf, rx_conf;
+	u32 file_refs;
+	u32 flags;			/* HSSHIM_SF_* */
 
 	/* echo state */
 	u8 *buf;			/* 2 * echo_len: [0,len) to send, [len,2len) received */
@@ -138,6 +140,7 @@ struct shim_run {
 };
 
 /* shim_run.c */
+extern bool shim_donate_on_accept_failure;
 extern struct workqueue_struct *shim_wq;
 struct shim_run *shim_run_alloc(void);
 int shim_run_prepare(struct shim_run *run, struct netlink_ext_ack *extack);

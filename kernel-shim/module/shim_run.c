@@ -47,6 +47,19 @@
 
 struct workqueue_struct *shim_wq;
 
+static bool shim_submit_ref_guard = true;
+module_param_named(submit_ref_guard, shim_submit_ref_guard, bool, 0644);
+MODULE_PARM_DESC(submit_ref_guard,
+		 "Hold an extra socket reference across tls_*_hello() (works around the "
+		 "submit/complete sock_hold race; default: on)");
+
+bool shim_donate_on_accept_failure = true;
+module_param_named(donate_on_accept_failure, shim_donate_on_accept_failure, bool, 0644);
+MODULE_PARM_DESC(donate_on_accept_failure,
+		 "When a completion says -EIO while we hold the only reference to the socket's "
+		 "file (a failed ACCEPT), leave that reference to the stray fd the kernel "
+		 "installed in the agent instead of dropping it (default: on)");
+
 #define REC_ALERT	21
 #define REC_HANDSHAKE	22
 #define REC_DATA	23
@@ -317,6 +330,7 @@ static void shim_hs_done(void *data, int status, key_serial_t peerid)
 	s->t_done = now_ns();
 	s->cb_status = status;
 	s->cb_peerid = peerid;
+	s->file_refs = (u32)file_count(s->file);
 	smp_store_release(&s->cb_fired, 1);
 	mod_delayed_work(shim_wq, &s->dwork, 0);
 }
@@ -359,6 +373,43 @@ static int sess_call_api(struct shim_sess *s)
 	return -EINVAL;
 }
 
+/*
+ * Two guards around the API call:
+ *
+ * - handshake_req_submit() takes its socket reference (sock_hold) only after
+ *   it has multicast READY. A quick agent can ACCEPT and DONE before that,
+ *   and handshake_complete()'s sock_put() then drops a reference the request
+ *   does not hold yet: on a socket with a single reference the sock is freed
+ *   while ESTABLISHED ("Attempt to release TCP socket in state 1") and later
+ *   use is a use-after-free. Holding our own reference across the call keeps
+ *   the count above zero whatever the order.
+ *
+ * - Older net/handshake replaced sk->sk_destruct with its hook before the
+ *   checks that can fail (EAGAIN, ESRCH) and did not put it back; a second
+ *   submit then chained the hook to itself and inet_sock_destruct() never
+ *   ran. After a failure no request exists for the socket, so restore it.
+ */
+static int sess_submit_once(struct shim_sess *s)
+{
+	struct sock *sk = s->sock->sk;
+	void (*saved)(struct sock *sk) = READ_ONCE(sk->sk_destruct);
+	bool guard = READ_ONCE(shim_submit_ref_guard);
+	int ret;
+
+	if (guard)
+		sock_hold(sk);
+	ret = sess_call_api(s);
+	if (ret && ret != -EBUSY && READ_ONCE(sk->sk_destruct) != saved) {
+		WRITE_ONCE(sk->sk_destruct, saved);
+		s->flags |= HSSHIM_SF_DESTRUCT_RESTORED;
+	}
+	if (!ret && smp_load_acquire(&s->cb_fired))
+		s->flags |= HSSHIM_SF_EARLY_COMPLETION;
+	if (guard)
+		sock_put(sk);
+	return ret;
+}
+
 static enum step sess_submit(struct shim_sess *s)
 {
 	struct shim_run *run = s->run;
@@ -389,7 +440,7 @@ static enum step sess_submit(struct shim_sess *s)
 	WRITE_ONCE(s->state, SS_WAIT);
 	s->t_submit = now_ns();
 	s->hs_deadline = s->t_submit + (u64)run->p.wait_ms * NSEC_PER_MSEC;
-	ret = sess_call_api(s);
+	ret = sess_submit_once(s);
 	if (ret == 0) {
 		s->submitted = true;
 		/* no-op if the callback already kicked us */
@@ -476,6 +527,19 @@ static enum step sess_wait(struct shim_sess *s)
 		 * net/handshake itself arrive positive (+EIO when ACCEPT fails,
 		 * +ETIMEDOUT on netns exit). Report the magnitude.
 		 */
+		if (raw == -EIO && s->file_refs == 1 &&
+		    shim_donate_on_accept_failure) {
+			/*
+			 * Completed from inside a failed ACCEPT: kernels that
+			 * install the fd before building the reply (6.12) drop
+			 * the fd's file reference on that error but leave the
+			 * fd in the agent's table. Our reference is the one
+			 * that fd now uses; keep the socket away from us.
+			 */
+			s->flags |= HSSHIM_SF_FILE_DONATED;
+			s->file = NULL;
+			s->sock = NULL;
+		}
 		if (raw)
 			return sess_finish(s, HSSHIM_PHASE_HANDSHAKE,
 					   raw < 0 ? (u32)-(s64)raw : (u32)raw);
@@ -935,7 +999,9 @@ int shim_put_session(struct sk_buff *skb, struct shim_sess *s)
 	    nla_put_u8(skb, HSSHIM_S_TX_CONF, s->tx_conf) ||
 	    nla_put_u8(skb, HSSHIM_S_RX_CONF, s->rx_conf) ||
 	    nla_put_u32(skb, HSSHIM_S_SKIPPED, s->skipped) ||
-	    nla_put_u32(skb, HSSHIM_S_ALERT, s->alert)) {
+	    nla_put_u32(skb, HSSHIM_S_ALERT, s->alert) ||
+	    nla_put_u32(skb, HSSHIM_S_FILE_REFS, s->file_refs) ||
+	    nla_put_u32(skb, HSSHIM_S_FLAGS, s->flags)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}

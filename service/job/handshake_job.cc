@@ -4,6 +4,17 @@
 #include <arpa/inet.h>
 
 namespace handshaked::job {
+namespace {
+
+// An identity comes from the network: keep log lines printable and bounded.
+std::string printable(std::string_view text) {
+    std::string out;
+    for (char c : text.substr(0, 256)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+    if (text.size() > 256) out += "...";
+    return out;
+}
+
+}  // namespace
 
 std::string_view job_state_name(JobState state) {
     switch (state) {
@@ -58,8 +69,17 @@ Result<tls::SessionParams> HandshakeJob::session_params() {
         // Only this request's keyrings are searched; the scope is fixed before the handshake.
         auto scope = effects_.keys.search_scope(request_);
         keys::KeyStore* store = &effects_.keys;
-        params.server_psk_lookup = [store, scope](std::string_view identity) {
-            return store->find_psk(identity, scope);
+        std::string* note = &psk_lookup_note_;
+        params.server_psk_lookup = [store, scope, note](std::string_view identity) {
+            auto found = store->find_psk(identity, scope);
+            if (!found) {
+                // The operator's first question: which identity, searched where.
+                std::string keyrings;
+                for (KeySerial keyring : scope) keyrings += (keyrings.empty() ? "" : ",") + std::to_string(keyring);
+                *note = "no psk key '" + printable(identity) + "' in keyrings " +
+                        (keyrings.empty() ? std::string("(none)") : keyrings);
+            }
+            return found;
         };
     }
     if (request_.role == Role::kServer && request_.auth == AuthMode::kUnauthenticated)
@@ -118,9 +138,12 @@ Wait HandshakeJob::finish_success() {
         if (!serial || *serial == 0)
             return fail(make_error(Failure::kLocalFault, "PSK handshake finished without a PSK serial"));
         remote_auth.push_back(*serial);
-    } else if (auto certificate = session_->verified_peer_certificate()) {
+    } else if (auto certificate = request_.auth == AuthMode::kX509
+                                      ? session_->verified_peer_certificate()
+                                      : std::nullopt) {
         // Server: the client authenticated (NFSD requires a non-zero peer id for xprtsec=mtls).
-        // Client x509: the server's identity, as tlshd returns it.
+        // Client x509: the server's identity, as tlshd returns it. An anonymous client returns
+        // none, like tlshd.
         const std::string label = snapshot_.peername.empty() ? snapshot_.peer_address : snapshot_.peername;
         auto serial = effects_.keys.publish_peer_certificate(*certificate, label);
         if (!serial) return fail(serial.error());
@@ -146,12 +169,15 @@ void HandshakeJob::restore_socket() {
         failure_detail_ = restored.error().message;
 }
 
-Wait HandshakeJob::fail(const Error& error) {
+Wait HandshakeJob::fail(const Error& error_from_anywhere) {
+    // The error may live inside the session being torn down: copy it first.
+    const Error error = error_from_anywhere;
     session_.reset();
     restore_socket();
     result_.failure = error.failure == Failure::kNone ? Failure::kLocalFault : error.failure;
     result_.remote_auth.clear();
     failure_detail_ = error.message;
+    if (!psk_lookup_note_.empty()) failure_detail_ += "; " + psk_lookup_note_;
     state_ = JobState::kDone;
     return Wait::kNothing;
 }

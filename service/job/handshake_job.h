@@ -83,6 +83,7 @@ private:
     std::unique_ptr<tls::TlsSession> session_;
     HandshakeResult result_;
     std::string failure_detail_;
+    std::string psk_lookup_note_;
     std::string cipher_;
 };
 

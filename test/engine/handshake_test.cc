@@ -18,7 +18,7 @@
 namespace handshaked::test {
 namespace {
 
-using tls::AuthMode;
+using handshaked::AuthMode;
 using tls::Cipher;
 using tls::Progress;
 using tls::SessionParams;
@@ -388,32 +388,61 @@ TEST(Handshake, PskPlainIdentityHashFollowsKeyLength) {
     }
 }
 
-TEST(Handshake, PskChaCha20WhenTheServerPrefersIt) {
+TEST(Handshake, PskChaCha20WhenTheClientOffersOnlyThat) {
+    // The server names a suite of the PSK's hash that the client offered.
     const auto psk = make_psk(nvme_identity("NVMe0R01"), 32, 105);
     PskRun run;
     TcpPair pair;
-    run_psk(run, pair, {psk}, {psk}, [](tls::TlsSession&, tls::TlsSession& server) {
-        restrict_ciphers(server, "TLS13-CHACHA20-POLY1305-SHA256");
+    run_psk(run, pair, {psk}, {psk}, [](tls::TlsSession& client, tls::TlsSession&) {
+        restrict_ciphers(client, "TLS13-CHACHA20-POLY1305-SHA256");
     });
     check_key_material(run.hs, pair, Cipher::kChacha20Poly1305);
     EXPECT_EQ(run.hs.client->used_psk_serial(), 105);
 }
 
-TEST(Handshake, SeveralPsksInOneClientHelloServerPicksFirstItKnows) {
+TEST(Handshake, PskAes128CcmWhenTheClientOffersOnlyThat) {
+    const auto psk = make_psk("ccm-identity", 32, 106);
+    PskRun run;
+    TcpPair pair;
+    run_psk(run, pair, {psk}, {psk}, [](tls::TlsSession& client, tls::TlsSession&) {
+        restrict_ciphers(client, "TLS13-AES128-CCM-SHA256");
+    });
+    check_key_material(run.hs, pair, Cipher::kAes128Ccm);
+    EXPECT_EQ(run.hs.server->used_psk_serial(), 106);
+}
+
+TEST(Handshake, SeveralPsksInOneClientHello) {
     const auto unknown = make_psk(nvme_identity("NVMe0R01"), 32, 201, 0x10);
     const auto sha384 = make_psk(nvme_identity("NVMe0R02"), 48, 202, 0x20);
     const auto sha256 = make_psk("plain-identity", 32, 203, 0x30);
     PskRun run;
     TcpPair pair;
     run_psk(run, pair, {unknown, sha384, sha256}, {sha384, sha256});
-    check_key_material(run.hs, pair, Cipher::kAes256Gcm);
-    EXPECT_EQ(run.hs.client->used_psk_serial(), 202);
-    EXPECT_EQ(run.hs.server->used_psk_serial(), 202);
+    ASSERT_EQ(run.hs.client_progress, Progress::kDone) << run.hs.client->error().message;
+    ASSERT_EQ(run.hs.server_progress, Progress::kDone) << run.hs.server->error().message;
     // All three identities reached the server in the one ClientHello, in the kernel's order.
-    ASSERT_GE(run.server_asked.size(), 2u);
+    ASSERT_GE(run.server_asked.size(), 3u) << ::testing::PrintToString(run.server_asked);
     EXPECT_EQ(run.server_asked[0], unknown.identity);
     EXPECT_EQ(run.server_asked[1], sha384.identity);
-    EXPECT_TRUE(run.client_log.empty());
+    EXPECT_EQ(run.server_asked[2], sha256.identity);
+    EXPECT_TRUE(run.client_log.empty()) << ::testing::PrintToString(run.client_log);
+    // The server chose one it knows (wolfSSL: the first that fits its most preferred suite,
+    // here the SHA-256 one for TLS_AES_128_GCM_SHA256); both ends agree on which.
+    const auto used = run.hs.server->used_psk_serial();
+    EXPECT_EQ(run.hs.client->used_psk_serial(), used);
+    ASSERT_TRUE(used == 202 || used == 203) << (used ? *used : 0);
+    check_key_material(run.hs, pair, used == 202 ? Cipher::kAes256Gcm : Cipher::kAes128Gcm);
+}
+
+TEST(Handshake, SeveralPsksOnlyTheSha384OneKnown) {
+    const auto unknown = make_psk(nvme_identity("NVMe0R01"), 32, 211, 0x10);
+    const auto sha384 = make_psk(nvme_identity("NVMe0G02"), 48, 212, 0x20);
+    PskRun run;
+    TcpPair pair;
+    run_psk(run, pair, {unknown, sha384}, {sha384});
+    check_key_material(run.hs, pair, Cipher::kAes256Gcm);
+    EXPECT_EQ(run.hs.client->used_psk_serial(), 212);
+    EXPECT_EQ(run.hs.server->used_psk_serial(), 212);
 }
 
 TEST(Handshake, SeveralPsksSecondSha256OneUsed) {

@@ -226,6 +226,16 @@ TEST_F(JobTest, ServerX509WithoutClientCertHasNoPeerId) {
     EXPECT_TRUE(job->result().remote_auth.empty()) << "NFSD would treat the peer as authenticated";
 }
 
+TEST_F(JobTest, AnonymousClientReturnsNoPeerIdLikeTlshd) {
+    session_->script = {tls::Progress::kDone};
+    session_->peer_certificate = std::vector<std::uint8_t>{0x30, 0x82};
+    auto job = make_job(request(Role::kClient, AuthMode::kUnauthenticated));
+    EXPECT_EQ(job->start(), Wait::kNothing);
+    EXPECT_EQ(job->result().status(), 0u);
+    EXPECT_TRUE(job->result().remote_auth.empty());
+    EXPECT_TRUE(keys_.published_labels.empty()) << "no keyring entry per anonymous mount";
+}
+
 TEST_F(JobTest, PeerCertificateThatCannotBeStoredFailsTheHandshake) {
     keys_.publish_works = false;
     session_->script = {tls::Progress::kDone};

@@ -9,6 +9,7 @@
 #include <wolfssl/version.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -16,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "service/tls/client_hello.h"
 #include "service/tls/peername.h"
 #include "service/tls/psk_identity.h"
 #include "service/tls/wolfssl/credentials.h"
@@ -36,13 +38,14 @@ struct Suite {
     PskHash hash;
     int bulk_cipher;  // wolfSSL_GetBulkCipher
     int key_size;
+    std::uint16_t code;  // IANA cipher suite number
 };
 constexpr Suite kSuites[] = {
-    {"TLS13-AES128-GCM-SHA256", Cipher::kAes128Gcm, PskHash::kSha256, wolfssl_aes_gcm, 16},
-    {"TLS13-AES256-GCM-SHA384", Cipher::kAes256Gcm, PskHash::kSha384, wolfssl_aes_gcm, 32},
+    {"TLS13-AES128-GCM-SHA256", Cipher::kAes128Gcm, PskHash::kSha256, wolfssl_aes_gcm, 16, 0x1301},
+    {"TLS13-AES256-GCM-SHA384", Cipher::kAes256Gcm, PskHash::kSha384, wolfssl_aes_gcm, 32, 0x1302},
     {"TLS13-CHACHA20-POLY1305-SHA256", Cipher::kChacha20Poly1305, PskHash::kSha256,
-     wolfssl_chacha, 32},
-    {"TLS13-AES128-CCM-SHA256", Cipher::kAes128Ccm, PskHash::kSha256, wolfssl_aes_ccm, 16},
+     wolfssl_chacha, 32, 0x1303},
+    {"TLS13-AES128-CCM-SHA256", Cipher::kAes128Ccm, PskHash::kSha256, wolfssl_aes_ccm, 16, 0x1304},
 };
 
 const Suite* find_suite(std::string_view wolf_name) {
@@ -62,6 +65,7 @@ std::string join_suites(const std::vector<const Suite*>& suites) {
 }
 
 constexpr std::size_t kMaxServerPskLookups = 16;  // distinct identities per ClientHello
+constexpr std::size_t kMaxClientHelloCapture = 20000;  // a ClientHello is at most a few KiB
 constexpr std::uint8_t kAlertHandshakeFailure = 40;
 constexpr std::uint8_t kAlertAccessDenied = 49;
 constexpr std::uint8_t kAlertDecodeError = 50;
@@ -333,8 +337,12 @@ public:
 
 private:
     struct OfferedPsk {
-        std::size_t index;  // into params_.client_psks
+        std::size_t index;   // into params_.client_psks
         const Suite* suite;  // the suite wolfSSL asks for it under (one PSK per suite)
+    };
+    struct UsablePsk {
+        std::size_t index;  // into params_.client_psks
+        PskHash hash;
     };
     struct LookedUpPsk {
         std::string identity;
@@ -371,7 +379,10 @@ private:
     bool leaf_verified_ = false;
 
     // PSK.
-    std::vector<OfferedPsk> offered_psks_;
+    std::vector<UsablePsk> usable_psks_;     // client: the request's PSKs wolfSSL can take
+    std::vector<OfferedPsk> offered_psks_;   // client: which PSK went out under which suite
+    std::vector<std::uint8_t> client_hello_;  // server: the bytes received before answering
+    bool capture_client_hello_ = false;
     std::vector<LookedUpPsk> server_lookups_;
     bool psk_identity_seen_ = false;
     bool psk_found_ = false;
@@ -535,9 +546,13 @@ Result<void> WolfSslSession::prepare_client() {
 
 Result<void> WolfSslSession::prepare_client_psks() {
     // wolfSSL 5.5.4 offers one external PSK per cipher suite (its per-suite client callback),
-    // all in the one ClientHello. Give each PSK, in the kernel's order, the first unused suite
-    // of its hash, then put those suites first so the identities go out in the kernel's order.
+    // all in the one ClientHello: the callback is asked once per suite, in cipher-list order, and
+    // gives each suite the next PSK of the suite's hash (on_client_psk). Plan that here: each
+    // PSK, in the kernel's order, gets the first free suite of its hash; those suites go first in
+    // the list so the identities go out in the kernel's order. PSKs left without a suite are
+    // logged, never retried in a second ClientHello.
     std::vector<bool> used(engine_->suites.size(), false);
+    std::vector<const Suite*> order;
     for (std::size_t i = 0; i < params_.client_psks.size(); ++i) {
         const PskKey& psk = params_.client_psks[i];
         const std::string label = "PSK " + std::to_string(psk.serial);
@@ -555,23 +570,23 @@ Result<void> WolfSslSession::prepare_client_psks() {
             engine_->note(label + " not offered: its NVMe identity names an unsupported hash");
             continue;
         }
-        bool offered = false;
-        for (std::size_t s = 0; s < engine_->suites.size() && !offered; ++s) {
+        bool planned = false;
+        for (std::size_t s = 0; s < engine_->suites.size() && !planned; ++s) {
             if (used[s] || engine_->suites[s]->hash != *hash) continue;
             used[s] = true;
-            offered_psks_.push_back(OfferedPsk{i, engine_->suites[s]});
-            offered = true;
+            order.push_back(engine_->suites[s]);
+            planned = true;
         }
-        if (!offered) {
+        if (!planned) {
             engine_->note(label + " not offered: wolfSSL offers one PSK per cipher suite and the " +
                           std::string(psk_hash_name(*hash)) + " suites are taken by earlier PSKs");
+            continue;
         }
+        usable_psks_.push_back(UsablePsk{i, *hash});
     }
-    if (offered_psks_.empty()) {
+    if (usable_psks_.empty()) {
         return Error{Failure::kMissingCredentials, "none of the request's PSKs can be offered"};
     }
-    std::vector<const Suite*> order;
-    for (const auto& offer : offered_psks_) order.push_back(offer.suite);
     for (std::size_t s = 0; s < engine_->suites.size(); ++s) {
         if (!used[s]) order.push_back(engine_->suites[s]);
     }
@@ -583,6 +598,7 @@ Result<void> WolfSslSession::prepare_client_psks() {
 }
 
 Result<void> WolfSslSession::prepare_server() {
+    capture_client_hello_ = params_.auth == AuthMode::kPsk;
     if (params_.auth != AuthMode::kPsk && params_.own_credentials) {
         if (auto r = use_own_credentials(*params_.own_credentials); !r) {
             send_plaintext_alert(kAlertAccessDenied);
@@ -598,7 +614,12 @@ Result<void> WolfSslSession::prepare_server() {
 int WolfSslSession::io_recv(char* buffer, int size) {
     for (;;) {
         const ssize_t n = ::recv(fd_, buffer, static_cast<std::size_t>(size), MSG_DONTWAIT);
-        if (n > 0) return static_cast<int>(n);
+        if (n > 0) {
+            if (capture_client_hello_ && client_hello_.size() < kMaxClientHelloCapture) {
+                client_hello_.insert(client_hello_.end(), buffer, buffer + n);
+            }
+            return static_cast<int>(n);
+        }
         if (n == 0) {
             peer_gone_ = true;
             return WOLFSSL_CBIO_ERR_CONN_CLOSE;
@@ -659,16 +680,32 @@ unsigned int WolfSslSession::on_client_psk(char* identity, unsigned int identity
                                            unsigned char* key, unsigned int key_max,
                                            const char* suite_name) {
     if (!suite_name || !identity || !key) return 0;
-    for (const auto& offer : offered_psks_) {
-        if (std::strcmp(offer.suite->wolf_name, suite_name) != 0) continue;
-        const PskKey& psk = params_.client_psks[offer.index];
-        if (psk.identity.size() >= identity_max || psk.key.size() > key_max) return 0;
-        std::memcpy(identity, psk.identity.data(), psk.identity.size());
-        identity[psk.identity.size()] = '\0';
-        std::memcpy(key, psk.key.data(), psk.key.size());
-        return static_cast<unsigned int>(psk.key.size());
+    const Suite* suite = find_suite(suite_name);
+    if (!suite) return 0;
+    // wolfSSL asks again for the same suite when it computes binders and after ServerHello:
+    // the answer must not change.
+    const OfferedPsk* offer = nullptr;
+    for (const auto& o : offered_psks_) {
+        if (o.suite == suite) offer = &o;
     }
-    return 0;
+    if (!offer) {
+        for (const auto& usable : usable_psks_) {
+            if (usable.hash != suite->hash) continue;
+            bool taken = false;
+            for (const auto& o : offered_psks_) taken = taken || o.index == usable.index;
+            if (taken) continue;
+            offered_psks_.push_back(OfferedPsk{usable.index, suite});
+            offer = &offered_psks_.back();
+            break;
+        }
+    }
+    if (!offer) return 0;
+    const PskKey& psk = params_.client_psks[offer->index];
+    if (psk.identity.size() >= identity_max || psk.key.size() > key_max) return 0;
+    std::memcpy(identity, psk.identity.data(), psk.identity.size());
+    identity[psk.identity.size()] = '\0';
+    std::memcpy(key, psk.key.data(), psk.key.size());
+    return static_cast<unsigned int>(psk.key.size());
 }
 
 const WolfSslSession::LookedUpPsk* WolfSslSession::lookup_server_psk(
@@ -691,13 +728,16 @@ unsigned int WolfSslSession::on_server_psk(const char* identity, unsigned char* 
     const PskKey& psk = *entry->key;
     const auto hash = psk_hash_for(entry->identity, psk.key.size());
     if (!hash || psk.key.empty() || psk.key.size() > key_max) return 0;
-    // The suite's hash is the PSK's hash; among those, the first this session allows.
+    // The suite's hash must be the PSK's hash, and the client must have offered the suite
+    // (wolfSSL fails the handshake otherwise): the first of ours, in our order, that it offered.
+    const auto offered = client_hello_cipher_suites(client_hello_.data(), client_hello_.size());
     const Suite* suite = nullptr;
-    for (int i = 0; !suite; ++i) {
-        const char* name = wolfSSL_get_cipher_list_ex(ssl_.get(), i);
-        if (!name) break;
-        const Suite* candidate = find_suite(name);
-        if (candidate && candidate->hash == *hash) suite = candidate;
+    for (const Suite* candidate : engine_->suites) {
+        if (suite || candidate->hash != *hash) continue;
+        if (!offered || std::find(offered->begin(), offered->end(), candidate->code) !=
+                            offered->end()) {
+            suite = candidate;
+        }
     }
     if (!suite) return 0;
     std::memcpy(key, psk.key.data(), psk.key.size());
@@ -712,7 +752,11 @@ unsigned int WolfSslSession::on_server_psk(const char* identity, unsigned char* 
 Progress WolfSslSession::advance() {
     if (state_ == Progress::kDone || state_ == Progress::kFailed) return state_;
     const int ret = is_client() ? wolfSSL_connect(ssl_.get()) : wolfSSL_accept(ssl_.get());
-    if (ret == WOLFSSL_SUCCESS) return complete();
+    if (ret == WOLFSSL_SUCCESS) {
+        capture_client_hello_ = false;
+        client_hello_ = {};
+        return complete();
+    }
     const int error = wolfSSL_get_error(ssl_.get(), ret);
     if (error == WOLFSSL_ERROR_WANT_READ) return state_ = Progress::kWantRead;
     if (error == WOLFSSL_ERROR_WANT_WRITE) return state_ = Progress::kWantWrite;

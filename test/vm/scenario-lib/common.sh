@@ -103,3 +103,50 @@ start_nfs_server() {
     # nfsdcld is optional; without it the server has no grace-period client tracking.
     nfsdcld 2>/dev/null || true
 }
+
+# NVMe/TCP over TLS 1.3 with a retained PSK, host and target on loopback. bookworm's nvme-cli
+# (2.3) cannot do --tls, so the key goes in with keyctl and the connect is written to
+# /dev/nvme-fabrics directly.
+NVME_SUBNQN=nqn.2014-08.org.example:handshaked-test
+NVME_HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:5d4d2a36-3b9c-4f1d-9c33-0b5e6f4a7c11
+NVME_HOSTID=5d4d2a36-3b9c-4f1d-9c33-0b5e6f4a7c11
+
+nvme_keyring_serial() {
+    local hex
+    hex=$(awk '$8 == "keyring" && ($9 == ".nvme:" || $9 == ".nvme") { print $1; exit }' /proc/keys)
+    [ -n "$hex" ] && printf '%d\n' "0x$hex"
+}
+
+# add_nvme_psk HASH(01|02) [KEYRING] -> prints the serial of a new retained PSK
+add_nvme_psk() {
+    local hash=$1 keyring=${2:-$(nvme_keyring_serial)} length=32
+    [ "$hash" = 02 ] && length=48
+    head -c "$length" /dev/urandom > /tmp/psk-$hash.bin
+    keyctl padd psk "NVMe0R$hash $NVME_HOSTNQN $NVME_SUBNQN" "$keyring" < /tmp/psk-$hash.bin
+}
+
+start_nvme_target() {  # start_nvme_target BACKING_FILE [PORT]
+    local backing=$1 port=${2:-4420} cfg=/sys/kernel/config/nvmet
+    modprobe nvmet && modprobe nvmet-tcp && modprobe nvme-tcp || return 1
+    mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config
+    mkdir -p "$cfg/subsystems/$NVME_SUBNQN/namespaces/1" "$cfg/ports/1"
+    echo 1 > "$cfg/subsystems/$NVME_SUBNQN/attr_allow_any_host"
+    echo "$backing" > "$cfg/subsystems/$NVME_SUBNQN/namespaces/1/device_path"
+    echo 1 > "$cfg/subsystems/$NVME_SUBNQN/namespaces/1/enable"
+    echo tcp > "$cfg/ports/1/addr_trtype"
+    echo ipv4 > "$cfg/ports/1/addr_adrfam"
+    echo 127.0.0.1 > "$cfg/ports/1/addr_traddr"
+    echo "$port" > "$cfg/ports/1/addr_trsvcid"
+    echo tls1.3 > "$cfg/ports/1/addr_tsas"
+    ln -s "$cfg/subsystems/$NVME_SUBNQN" "$cfg/ports/1/subsystems/$NVME_SUBNQN"
+}
+
+# nvme_connect [PORT] -> prints the controller name (nvme0)
+nvme_connect() {
+    local port=${1:-4420} answer
+    exec 9<>/dev/nvme-fabrics
+    echo "transport=tcp,traddr=127.0.0.1,trsvcid=$port,nqn=$NVME_SUBNQN,hostnqn=$NVME_HOSTNQN,hostid=$NVME_HOSTID,tls" >&9 || { exec 9>&-; return 1; }
+    read -r answer <&9
+    exec 9>&-
+    echo "$answer" | sed -n 's/.*instance=\([0-9]*\).*/nvme\1/p'
+}

@@ -122,6 +122,17 @@ def resolve(genl):
     return fam, group
 
 
+def socket_fds():
+    fds = []
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink("/proc/self/fd/" + name).startswith("socket:"):
+                fds.append(int(name))
+        except OSError:
+            pass
+    return fds
+
+
 def parse_errno(text):
     if text.isdigit():
         return int(text)
@@ -157,6 +168,7 @@ def main():
 
     held = []
     handled = 0
+    known_fds = set(socket_fds())
     end = time.monotonic() + args.duration
     while time.monotonic() < end and not (args.max and handled >= args.max):
         ready, _, _ = select.select([mc], [], [], 0.2)
@@ -175,8 +187,13 @@ def main():
                 break
             if err or not replies:
                 handled += 1
+                # Kernels that install the fd before building the ACCEPT reply leave it
+                # behind on failure, without a file reference of its own.
+                stray = [fd for fd in socket_fds() if fd not in known_fds]
+                known_fds.update(stray)
                 if log:
-                    log.write(json.dumps({"accept_error": errno.errorcode.get(err, err)}) + "\n")
+                    log.write(json.dumps({"accept_error": errno.errorcode.get(err, err),
+                                          "stray_fds": stray}) + "\n")
                 continue
             handled += 1
             req = {"peerids": []}
@@ -201,6 +218,7 @@ def main():
                 elif atype == A_KEYRING:
                     req["keyring"] = struct.unpack("=I", val[:4])[0]
             fd = req["fd"]
+            known_fds.add(fd)
             sock = socket.socket(fileno=fd)
             req["local_port"] = sock.getsockname()[1]
             req["peer_port"] = sock.getpeername()[1]
@@ -229,6 +247,7 @@ def main():
             err, _ = ctl.request(fam, CMD_DONE, payload)
             req["done_error"] = errno.errorcode.get(err, err) if err else None
             sock.close()
+            known_fds.discard(fd)
             if log:
                 log.write(json.dumps(req) + "\n")
     for s in held:

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// make_wolfssl_engine checks every configured file up front and names the one at fault.
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "service/tls/wolfssl/wolfssl_engine.h"
+#include "test/engine/harness.h"
+
+namespace handshaked::test {
+namespace {
+
+// The engine refuses config, and the message names `file`.
+void expect_refused(const tls::EngineConfig& config, const std::string& file) {
+    auto engine = tls::make_wolfssl_engine(config);
+    ASSERT_FALSE(engine.ok()) << "accepted a config that names " << file;
+    EXPECT_EQ(engine.error().failure, Failure::kLocalFault);
+    EXPECT_NE(engine.error().message.find(file), std::string::npos) << engine.error().message;
+}
+
+TEST(EngineConfig, TestConfigLoads) {
+    auto config = test_config();
+    config.server.certificate = cert_path("server-ec-chain.pem");
+    config.server.private_key = cert_path("server-ec.key");
+    config.client.certificate = cert_path("client-rsa.pem");
+    config.client.private_key = cert_path("client-rsa.key");
+    config.server.crl = cert_path("ca-ec.crl");
+    config.client.crl = cert_path("ca-ec.crl");
+    auto engine = tls::make_wolfssl_engine(config);
+    ASSERT_TRUE(engine.ok()) << engine.error().message;
+    EXPECT_NE((*engine)->library_name().find("wolfSSL"), std::string_view::npos);
+}
+
+TEST(EngineConfig, SystemTruststoreIsTheDefault) {
+    tls::EngineConfig config;  // no truststores configured
+    config.system_truststore = cert_path("ca-ec.pem");
+    EXPECT_TRUE(tls::make_wolfssl_engine(config).ok());
+    config.system_truststore = "/nonexistent/ca-certificates.crt";
+    expect_refused(config, "/nonexistent/ca-certificates.crt");
+}
+
+TEST(EngineConfig, MissingTruststore) {
+    auto config = test_config();
+    config.client.truststore = "/nonexistent/trust.pem";
+    expect_refused(config, "/nonexistent/trust.pem");
+    config = test_config();
+    config.server.truststore = "/nonexistent/server-trust.pem";
+    expect_refused(config, "/nonexistent/server-trust.pem");
+}
+
+TEST(EngineConfig, TruststoreThatIsNotPem) {
+    auto config = test_config();
+    config.client.truststore = cert_path("ca-ec.key");
+    expect_refused(config, cert_path("ca-ec.key"));
+    config = test_config();
+    config.server.truststore = cert_path("client-ec.der");
+    expect_refused(config, cert_path("client-ec.der"));
+}
+
+TEST(EngineConfig, TruststoreThatIsADirectory) {
+    auto config = test_config();
+    config.client.truststore = "/";
+    expect_refused(config, "/");
+}
+
+TEST(EngineConfig, BadCrl) {
+    auto config = test_config();
+    config.server.crl = "/nonexistent/crl.pem";
+    expect_refused(config, "/nonexistent/crl.pem");
+    config = test_config();
+    config.client.crl = cert_path("ca-ec.pem");  // a certificate, not a CRL
+    expect_refused(config, cert_path("ca-ec.pem"));
+}
+
+TEST(EngineConfig, CertificateWithoutKeyAndKeyWithoutCertificate) {
+    auto config = test_config();
+    config.server.certificate = cert_path("server-ec.pem");
+    expect_refused(config, cert_path("server-ec.pem"));
+    config = test_config();
+    config.client.private_key = cert_path("client-ec.key");
+    expect_refused(config, cert_path("client-ec.key"));
+}
+
+TEST(EngineConfig, MissingCertificateOrKeyFile) {
+    auto config = test_config();
+    config.server.certificate = "/nonexistent/cert.pem";
+    config.server.private_key = cert_path("server-ec.key");
+    expect_refused(config, "/nonexistent/cert.pem");
+    config = test_config();
+    config.client.certificate = cert_path("client-ec.pem");
+    config.client.private_key = "/nonexistent/key.pem";
+    expect_refused(config, "/nonexistent/key.pem");
+}
+
+TEST(EngineConfig, CertificateAndKeyFilesSwapped) {
+    auto config = test_config();
+    config.server.certificate = cert_path("server-ec.key");
+    config.server.private_key = cert_path("server-ec.pem");
+    expect_refused(config, cert_path("server-ec.key"));
+}
+
+TEST(EngineConfig, KeyOfAnotherEcCertificate) {
+    // wolfSSL 5.5.4's own check accepts any P-256 key here; the engine must not.
+    auto config = test_config();
+    config.server.certificate = cert_path("server-ec.pem");
+    config.server.private_key = cert_path("mismatched.key");
+    expect_refused(config, cert_path("mismatched.key"));
+    config = test_config();
+    config.client.certificate = cert_path("client-ec.pem");
+    config.client.private_key = cert_path("server-ec.key");
+    expect_refused(config, cert_path("server-ec.key"));
+}
+
+TEST(EngineConfig, KeyOfAnotherRsaCertificateOrType) {
+    auto config = test_config();
+    config.server.certificate = cert_path("server-rsa.pem");
+    config.server.private_key = cert_path("client-rsa.key");
+    expect_refused(config, cert_path("client-rsa.key"));
+    config = test_config();
+    config.server.certificate = cert_path("server-rsa.pem");
+    config.server.private_key = cert_path("server-ec.key");
+    expect_refused(config, cert_path("server-ec.key"));
+}
+
+TEST(EngineConfig, CipherNames) {
+    EXPECT_EQ(tls::cipher_iana_name(tls::Cipher::kAes128Gcm), "TLS_AES_128_GCM_SHA256");
+    EXPECT_EQ(tls::cipher_iana_name(tls::Cipher::kAes256Gcm), "TLS_AES_256_GCM_SHA384");
+    EXPECT_EQ(tls::cipher_iana_name(tls::Cipher::kChacha20Poly1305),
+              "TLS_CHACHA20_POLY1305_SHA256");
+    EXPECT_EQ(tls::cipher_iana_name(tls::Cipher::kAes128Ccm), "TLS_AES_128_CCM_SHA256");
+}
+
+}  // namespace
+}  // namespace handshaked::test

@@ -1,0 +1,514 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Handshakes that must fail, and the Failure each side reports (it decides the DONE status the
+// kernel consumer receives). Both sides are checked where both take part.
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "service/tls/engine.h"
+#include "test/engine/harness.h"
+
+namespace handshaked::test {
+namespace {
+
+using handshaked::AuthMode;
+using tls::Progress;
+using tls::SessionParams;
+
+struct CtxFree {
+    void operator()(WOLFSSL_CTX* ctx) const { wolfSSL_CTX_free(ctx); }
+};
+struct SslFree {
+    void operator()(WOLFSSL* ssl) const { wolfSSL_free(ssl); }
+};
+
+tls::PskKey make_psk(std::string identity, std::size_t key_size, KeySerial serial,
+                     std::uint8_t fill = 0x42) {
+    tls::PskKey psk;
+    psk.identity = std::move(identity);
+    psk.key = SecureBytes(key_size);
+    for (std::size_t i = 0; i < key_size; ++i) psk.key[i] = static_cast<std::uint8_t>(fill + i);
+    psk.serial = serial;
+    return psk;
+}
+
+const std::string kNvmeIdentity =
+    "NVMe0R01 nqn.2014-08.org.nvmexpress:uuid:host nqn.2014-08.org.nvmexpress:uuid:subsys";
+
+SessionParams client_params(AuthMode auth, std::optional<std::string> peername = "localhost") {
+    SessionParams params;
+    params.role = Role::kClient;
+    params.auth = auth;
+    params.peername = std::move(peername);
+    return params;
+}
+
+SessionParams server_params(AuthMode auth) {
+    SessionParams params;
+    params.role = Role::kServer;
+    params.auth = auth;
+    return params;
+}
+
+tls::EngineConfig server_with(std::string_view cert, std::string_view key) {
+    auto config = test_config();
+    config.server.certificate = cert_path(cert);
+    config.server.private_key = cert_path(key);
+    return config;
+}
+
+#define EXPECT_FAILED_WITH(session, progress, expected)                                     \
+    do {                                                                                    \
+        EXPECT_EQ(progress, Progress::kFailed);                                             \
+        if ((progress) == Progress::kFailed) {                                              \
+            EXPECT_EQ(failure_name((session).error().failure), failure_name(expected))      \
+                << (session).error().message;                                               \
+        }                                                                                   \
+    } while (0)
+
+// ---- PSK ---------------------------------------------------------------------------------
+
+Handshake psk_handshake(TcpPair& pair, std::vector<tls::PskKey> offered,
+                        std::vector<tls::PskKey> known) {
+    auto client_engine = make_engine(test_config());
+    auto server_engine = make_engine(test_config());
+    if (!client_engine || !server_engine) return {};
+    auto client = client_params(AuthMode::kPsk, std::nullopt);
+    client.client_psks = std::move(offered);
+    auto server = server_params(AuthMode::kPsk);
+    server.server_psk_lookup = [known](std::string_view id) -> std::optional<tls::PskKey> {
+        for (const auto& psk : known) {
+            if (psk.identity == id) return psk;
+        }
+        return std::nullopt;
+    };
+    return run_handshake(*client_engine, std::move(client), *server_engine, std::move(server),
+                         pair);
+}
+
+TEST(Failure, WrongPskIsABinderMismatchOnBothSides) {
+    TcpPair pair;
+    auto hs = psk_handshake(pair, {make_psk(kNvmeIdentity, 32, 7, 0x01)},
+                            {make_psk(kNvmeIdentity, 32, 7, 0x02)});
+    ASSERT_TRUE(hs.client && hs.server);
+    EXPECT_FAILED_WITH(*hs.server, hs.server_progress, Failure::kAuthentication);
+    // The server says decrypt_error (wolfSSL would say nothing): the client learns it at once.
+    EXPECT_FAILED_WITH(*hs.client, hs.client_progress, Failure::kAuthentication);
+    EXPECT_NE(hs.client->error().message.find("decrypt_error"), std::string::npos)
+        << hs.client->error().message;
+}
+
+TEST(Failure, UnknownPskIdentityIsReportedOnBothSides) {
+    TcpPair pair;
+    auto hs = psk_handshake(pair, {make_psk(kNvmeIdentity, 32, 7)},
+                            {make_psk("some other identity", 32, 8)});
+    ASSERT_TRUE(hs.client && hs.server);
+    EXPECT_FAILED_WITH(*hs.server, hs.server_progress, Failure::kUnknownPskIdentity);
+    // ... because the server sent unknown_psk_identity, which the client turns into EKEYREJECTED.
+    EXPECT_FAILED_WITH(*hs.client, hs.client_progress, Failure::kUnknownPskIdentity);
+    EXPECT_EQ(done_status(hs.client->error().failure), static_cast<std::uint32_t>(EKEYREJECTED));
+}
+
+TEST(Failure, UnknownPskIdentityWhenTheServerHasNoLookupResultForAny) {
+    TcpPair pair;
+    auto hs = psk_handshake(pair,
+                            {make_psk(kNvmeIdentity, 32, 7), make_psk("second", 48, 8)}, {});
+    ASSERT_TRUE(hs.client && hs.server);
+    EXPECT_FAILED_WITH(*hs.server, hs.server_progress, Failure::kUnknownPskIdentity);
+    EXPECT_FAILED_WITH(*hs.client, hs.client_progress, Failure::kUnknownPskIdentity);
+}
+
+TEST(Failure, PskClientAgainstCertificateServerDoesNotFallBackToCertificates) {
+    auto client_engine = make_engine(test_config());
+    auto server_engine = make_engine(server_with("server-ec.pem", "server-ec.key"));
+    ASSERT_TRUE(client_engine && server_engine);
+    auto client = client_params(AuthMode::kPsk, std::nullopt);
+    client.client_psks = {make_psk(kNvmeIdentity, 32, 7)};
+    TcpPair pair;
+    auto hs = run_handshake(*client_engine, std::move(client), *server_engine,
+                            server_params(AuthMode::kX509), pair);
+    EXPECT_FAILED_WITH(*hs.client, hs.client_progress, Failure::kAuthentication);
+    EXPECT_FAILED_WITH(*hs.server, hs.server_progress, Failure::kAuthentication);
+}
+
+// ---- server certificate ------------------------------------------------------------------
+
+struct CertCase {
+    const char* server_cert;
+    const char* server_key;
+    const char* peername;
+};
+
+Handshake cert_handshake(TcpPair& pair, const CertCase& c) {
+    auto client_engine = make_engine(test_config());
+    auto server_engine = make_engine(server_with(c.server_cert, c.server_key));
+    if (!client_engine || !server_engine) return {};
+    return run_handshake(*client_engine, client_params(AuthMode::kUnauthenticated, c.peername),
+                         *server_engine, server_params(AuthMode::kX509), pair);
+}
+
+void expect_rejected_by_client(const CertCase& c, std::string_view alert) {
+    TcpPair pair;
+    auto hs = cert_handshake(pair, c);
+    ASSERT_TRUE(hs.client && hs.server);
+    EXPECT_FAILED_WITH(*hs.client, hs.client_progress, Failure::kAuthentication);
+    // The client's alert reaches the server before the connection goes away.
+    EXPECT_FAILED_WITH(*hs.server, hs.server_progress, Failure::kAuthentication);
+    EXPECT_NE(hs.server->error().message.find(alert), std::string::npos)
+        << hs.server->error().message;
+    EXPECT_FALSE(hs.client->verified_peer_certificate().has_value());
+}
+
+TEST(Failure, UntrustedServerCertificate) {
+    expect_rejected_by_client({"server-untrusted.pem", "server-untrusted.key", "localhost"},
+                              "unknown_ca");
+}
+
+TEST(Failure, ExpiredServerCertificate) {
+    expect_rejected_by_client({"server-expired.pem", "server-expired.key", "localhost"},
+                              "certificate_expired");
+}
+
+TEST(Failure, WrongHostname) {
+    expect_rejected_by_client({"server-ec.pem", "server-ec.key", "wrong.example"},
+                              "bad_certificate");
+}
+
+TEST(Failure, HostnameThatOnlyMatchesTheCommonNamePrefix) {
+    expect_rejected_by_client({"server-ec.pem", "server-ec.key", "localhost.example"},
+                              "bad_certificate");
+}
+
+TEST(Failure, IpLiteralNotInTheIpSans) {
+    expect_rejected_by_client({"server-ec.pem", "server-ec.key", "127.0.0.2"}, "bad_certificate");
+}
+
+TEST(Failure, Ipv6LiteralNotInTheIpSans) {
+    expect_rejected_by_client({"server-ec.pem", "server-ec.key", "::1"}, "bad_certificate");
+}
+
+TEST(Failure, IpLiteralIsNotMatchedAgainstDnsSans) {
+    // The DNS SAN "localhost" must not satisfy a peername that is an address.
+    TcpPair pair;
+    auto hs = cert_handshake(pair, {"server-ec.pem", "server-ec.key", "127.0.0.1"});
+    ASSERT_TRUE(hs.client);
+    EXPECT_EQ(hs.client_progress, Progress::kDone) << hs.client->error().message;  // IP SAN
+}
+
+// ---- client certificate ------------------------------------------------------------------
+
+// In TLS 1.3 the client's handshake is over once it has sent its Finished; the server's verdict
+// on the client certificate arrives afterwards, as an alert.
+void expect_client_certificate_rejected(std::string_view cert_der, std::string_view key_der,
+                                        const char* server_crl = nullptr) {
+    auto client_engine = make_engine(test_config());
+    auto server_config = server_with("server-ec.pem", "server-ec.key");
+    if (server_crl) server_config.server.crl = cert_path(server_crl);
+    auto server_engine = make_engine(server_config);
+    ASSERT_TRUE(client_engine && server_engine);
+    auto client = client_params(AuthMode::kX509);
+    client.own_credentials = der_credentials(cert_der, key_der);
+    TcpPair pair;
+    auto hs = run_handshake(*client_engine, std::move(client), *server_engine,
+                            server_params(AuthMode::kX509), pair);
+    ASSERT_TRUE(hs.client && hs.server);
+    EXPECT_FAILED_WITH(*hs.server, hs.server_progress, Failure::kAuthentication);
+    EXPECT_FALSE(hs.server->verified_peer_certificate().has_value());
+    if (hs.client_progress == Progress::kDone) {
+        const auto read = wolfssl_read(*hs.client, pair.client());
+        EXPECT_LE(read.bytes, 0);
+        EXPECT_NE(read.error, WOLFSSL_ERROR_WANT_READ);
+    } else {
+        EXPECT_FAILED_WITH(*hs.client, hs.client_progress, Failure::kAuthentication);
+    }
+}
+
+TEST(Failure, ClientCertificateFromAnUntrustedCa) {
+    expect_client_certificate_rejected("client-untrusted.der", "client-untrusted.key.der");
+}
+
+TEST(Failure, RevokedClientCertificate) {
+    // client-revoked is in ca-ec.crl.
+    auto server_config = server_with("server-ec.pem", "server-ec.key");
+    server_config.server.crl = cert_path("ca-ec.crl");
+    auto server_engine = make_engine(server_config);
+    ASSERT_TRUE(server_engine);
+
+    auto client_config = test_config();
+    client_config.client.certificate = cert_path("client-revoked.pem");
+    client_config.client.private_key = cert_path("client-revoked.key");
+    auto revoked_client_engine = make_engine(client_config);
+    ASSERT_TRUE(revoked_client_engine);
+    TcpPair pair;
+    auto hs = run_handshake(*revoked_client_engine, client_params(AuthMode::kX509),
+                            *server_engine, server_params(AuthMode::kX509), pair);
+    ASSERT_TRUE(hs.server);
+    EXPECT_FAILED_WITH(*hs.server, hs.server_progress, Failure::kAuthentication);
+
+    // The CRL only covers its own CA: an RSA-CA client (no CRL loaded for it) still passes,
+    // and so does a non-revoked client of the EC CA.
+    for (const char* name : {"client-rsa", "client-ec"}) {
+        SCOPED_TRACE(name);
+        auto good_config = test_config();
+        good_config.client.certificate = cert_path(std::string(name) + ".pem");
+        good_config.client.private_key = cert_path(std::string(name) + ".key");
+        auto good_engine = make_engine(good_config);
+        ASSERT_TRUE(good_engine);
+        TcpPair good_pair;
+        auto good = run_handshake(*good_engine, client_params(AuthMode::kX509), *server_engine,
+                                  server_params(AuthMode::kX509), good_pair);
+        EXPECT_EQ(good.server_progress, Progress::kDone) << good.server->error().message;
+        EXPECT_TRUE(good.server->verified_peer_certificate().has_value());
+    }
+}
+
+// ---- TLS 1.2 peers -----------------------------------------------------------------------
+
+TEST(Failure, Tls12OnlyClientIsRefused) {
+    auto server_engine = make_engine(server_with("server-ec.pem", "server-ec.key"));
+    ASSERT_TRUE(server_engine);
+    std::unique_ptr<WOLFSSL_CTX, CtxFree> ctx(wolfSSL_CTX_new(wolfTLSv1_2_client_method()));
+    ASSERT_TRUE(ctx);
+    ASSERT_EQ(wolfSSL_CTX_load_verify_locations(ctx.get(), cert_path("ca-bundle.pem").c_str(),
+                                                nullptr),
+              WOLFSSL_SUCCESS);
+    TcpPair pair;
+    std::unique_ptr<WOLFSSL, SslFree> peer(wolfSSL_new(ctx.get()));
+    ASSERT_EQ(wolfSSL_set_fd(peer.get(), pair.client()), WOLFSSL_SUCCESS);
+    auto server = server_engine->start_session(pair.server(), server_params(AuthMode::kX509));
+    ASSERT_TRUE(server.ok());
+    int peer_error = 0;
+    Party tls12{[&] {
+                    const int r = wolfSSL_connect(peer.get());
+                    if (r == WOLFSSL_SUCCESS) return Progress::kDone;
+                    peer_error = wolfSSL_get_error(peer.get(), r);
+                    if (peer_error == WOLFSSL_ERROR_WANT_READ) return Progress::kWantRead;
+                    if (peer_error == WOLFSSL_ERROR_WANT_WRITE) return Progress::kWantWrite;
+                    return Progress::kFailed;
+                },
+                pair.client(), true};
+    const auto progress = drive({tls12, party(**server, pair.server())});
+    EXPECT_EQ(progress[0], Progress::kFailed);
+    EXPECT_FAILED_WITH(**server, progress[1], Failure::kProtocol);
+    EXPECT_EQ(done_status((*server)->error().failure), static_cast<std::uint32_t>(EACCES));
+}
+
+TEST(Failure, Tls12OnlyServerIsRefused) {
+    auto client_engine = make_engine(test_config());
+    ASSERT_TRUE(client_engine);
+    std::unique_ptr<WOLFSSL_CTX, CtxFree> ctx(wolfSSL_CTX_new(wolfTLSv1_2_server_method()));
+    ASSERT_TRUE(ctx);
+    ASSERT_EQ(wolfSSL_CTX_use_certificate_chain_file(ctx.get(),
+                                                     cert_path("server-ec.pem").c_str()),
+              WOLFSSL_SUCCESS);
+    ASSERT_EQ(wolfSSL_CTX_use_PrivateKey_file(ctx.get(), cert_path("server-ec.key").c_str(),
+                                              WOLFSSL_FILETYPE_PEM),
+              WOLFSSL_SUCCESS);
+    TcpPair pair;
+    std::unique_ptr<WOLFSSL, SslFree> peer(wolfSSL_new(ctx.get()));
+    ASSERT_EQ(wolfSSL_set_fd(peer.get(), pair.server()), WOLFSSL_SUCCESS);
+    auto client = client_engine->start_session(pair.client(),
+                                               client_params(AuthMode::kUnauthenticated));
+    ASSERT_TRUE(client.ok());
+    Party tls12{[&] {
+                    const int r = wolfSSL_accept(peer.get());
+                    if (r == WOLFSSL_SUCCESS) return Progress::kDone;
+                    const int e = wolfSSL_get_error(peer.get(), r);
+                    if (e == WOLFSSL_ERROR_WANT_READ) return Progress::kWantRead;
+                    if (e == WOLFSSL_ERROR_WANT_WRITE) return Progress::kWantWrite;
+                    return Progress::kFailed;
+                },
+                pair.server(), true};
+    const auto progress = drive({party(**client, pair.client()), tls12});
+    EXPECT_EQ(progress[1], Progress::kFailed);
+    ASSERT_EQ(progress[0], Progress::kFailed);
+    const Failure failure = (*client)->error().failure;
+    EXPECT_TRUE(failure == Failure::kProtocol || failure == Failure::kAuthentication)
+        << failure_name(failure) << ": " << (*client)->error().message;
+    EXPECT_EQ(done_status(failure), static_cast<std::uint32_t>(EACCES));
+}
+
+TEST(Failure, GarbageFromTheServerIsAProtocolError) {
+    auto client_engine = make_engine(test_config());
+    ASSERT_TRUE(client_engine);
+    TcpPair pair;
+    auto client = client_engine->start_session(pair.client(),
+                                               client_params(AuthMode::kUnauthenticated));
+    ASSERT_TRUE(client.ok());
+    const std::string garbage = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+    ASSERT_TRUE(send_all(pair.server(), {garbage.begin(), garbage.end()}));
+    const auto progress = drive({party(**client, pair.client())});
+    EXPECT_FAILED_WITH(**client, progress[0], Failure::kProtocol);
+}
+
+// ---- the peer goes away ------------------------------------------------------------------
+
+TEST(Failure, ClientClosesBeforeClientHello) {
+    auto server_engine = make_engine(server_with("server-ec.pem", "server-ec.key"));
+    ASSERT_TRUE(server_engine);
+    TcpPair pair;
+    auto server = server_engine->start_session(pair.server(), server_params(AuthMode::kX509));
+    ASSERT_TRUE(server.ok());
+    EXPECT_EQ((*server)->advance(), Progress::kWantRead);
+    pair.shutdown_client();
+    const auto progress = drive({party(**server, pair.server())});
+    EXPECT_FAILED_WITH(**server, progress[0], Failure::kPeerClosed);
+    EXPECT_EQ(done_status((*server)->error().failure), static_cast<std::uint32_t>(ETIMEDOUT));
+}
+
+TEST(Failure, ClientResetsMidHandshake) {
+    auto client_engine = make_engine(test_config());
+    auto server_engine = make_engine(server_with("server-ec.pem", "server-ec.key"));
+    ASSERT_TRUE(client_engine && server_engine);
+    TcpPair pair;
+    auto client = client_engine->start_session(pair.client(),
+                                               client_params(AuthMode::kUnauthenticated));
+    auto server = server_engine->start_session(pair.server(), server_params(AuthMode::kX509));
+    ASSERT_TRUE(client.ok() && server.ok());
+    EXPECT_EQ((*client)->advance(), Progress::kWantRead);  // ClientHello is out
+    // Half a handshake on the server: it reads the ClientHello and answers.
+    for (int i = 0; i < 50 && (*server)->advance() == Progress::kWantRead; ++i) usleep(2000);
+    pair.reset_client();
+    const auto progress = drive({party(**server, pair.server())});
+    EXPECT_FAILED_WITH(**server, progress[0], Failure::kPeerClosed);
+}
+
+TEST(Failure, ServerClosesAfterClientHello) {
+    auto client_engine = make_engine(test_config());
+    ASSERT_TRUE(client_engine);
+    TcpPair pair;
+    auto client = client_engine->start_session(pair.client(),
+                                               client_params(AuthMode::kUnauthenticated));
+    ASSERT_TRUE(client.ok());
+    EXPECT_EQ((*client)->advance(), Progress::kWantRead);
+    const auto hello = receive_record(pair.server());
+    ASSERT_TRUE(hello.has_value());
+    EXPECT_EQ((*hello)[0], 0x16);  // a handshake record: the ClientHello
+    pair.shutdown_server();
+    const auto progress = drive({party(**client, pair.client())});
+    EXPECT_FAILED_WITH(**client, progress[0], Failure::kPeerClosed);
+}
+
+// ---- requests the engine cannot serve ----------------------------------------------------
+
+TEST(Failure, ClientWithoutPeername) {
+    auto engine = make_engine(test_config());
+    ASSERT_TRUE(engine);
+    TcpPair pair;
+    for (auto auth : {AuthMode::kUnauthenticated, AuthMode::kX509}) {
+        for (std::optional<std::string> name : {std::optional<std::string>{},
+                                                std::optional<std::string>{""}}) {
+            auto session = engine->start_session(pair.client(), client_params(auth, name));
+            ASSERT_FALSE(session.ok());
+            EXPECT_EQ(session.error().failure, Failure::kBadRequest) << session.error().message;
+        }
+    }
+}
+
+TEST(Failure, X509ClientWithoutCredentials) {
+    auto engine = make_engine(test_config());
+    ASSERT_TRUE(engine);
+    TcpPair pair;
+    auto session = engine->start_session(pair.client(), client_params(AuthMode::kX509));
+    ASSERT_FALSE(session.ok());
+    EXPECT_EQ(session.error().failure, Failure::kMissingCredentials);
+}
+
+TEST(Failure, ServerWithoutCredentialsTellsTheClient) {
+    auto client_engine = make_engine(test_config());
+    auto server_engine = make_engine(test_config());
+    ASSERT_TRUE(client_engine && server_engine);
+    TcpPair pair;
+    auto client = client_engine->start_session(pair.client(),
+                                               client_params(AuthMode::kUnauthenticated));
+    ASSERT_TRUE(client.ok());
+    auto server = server_engine->start_session(pair.server(), server_params(AuthMode::kX509));
+    ASSERT_FALSE(server.ok());
+    EXPECT_EQ(server.error().failure, Failure::kMissingCredentials);
+    pair.shutdown_server();  // what the job does with the fd
+    const auto progress = drive({party(**client, pair.client())});
+    EXPECT_FAILED_WITH(**client, progress[0], Failure::kAuthentication);
+    EXPECT_NE((*client)->error().message.find("access_denied"), std::string::npos)
+        << (*client)->error().message;
+}
+
+TEST(Failure, OwnCredentialsWithAKeyOfAnotherCertificate) {
+    auto engine = make_engine(test_config());
+    ASSERT_TRUE(engine);
+    TcpPair pair;
+    auto params = client_params(AuthMode::kX509);
+    params.own_credentials = der_credentials("client-ec.der", "server-ec.key.der");
+    auto session = engine->start_session(pair.client(), std::move(params));
+    ASSERT_FALSE(session.ok());
+    EXPECT_EQ(session.error().failure, Failure::kMissingCredentials) << session.error().message;
+
+    params = client_params(AuthMode::kX509);
+    params.own_credentials = der_credentials("client-ec.der", "client-ec.der");  // not a key
+    session = engine->start_session(pair.client(), std::move(params));
+    ASSERT_FALSE(session.ok());
+    EXPECT_EQ(session.error().failure, Failure::kMissingCredentials);
+}
+
+TEST(Failure, PskClientWithNoUsablePsk) {
+    auto engine = make_engine(test_config());
+    ASSERT_TRUE(engine);
+    TcpPair pair;
+    auto params = client_params(AuthMode::kPsk, std::nullopt);
+    EXPECT_EQ(engine->start_session(pair.client(), params).error().failure,
+              Failure::kMissingCredentials);
+    params.client_psks = {make_psk("NVMe0R07 host subsys", 32, 1),  // hash 07 does not exist
+                          make_psk("empty-key", 0, 2), make_psk("", 32, 3),
+                          make_psk("too-long-key", 65, 4)};
+    auto session = engine->start_session(pair.client(), params);
+    ASSERT_FALSE(session.ok());
+    EXPECT_EQ(session.error().failure, Failure::kMissingCredentials);
+}
+
+TEST(Failure, ExportRefusedWhileWolfSslHoldsReceivedData) {
+    auto client_engine = make_engine(test_config());
+    auto server_engine = make_engine(server_with("server-ec.pem", "server-ec.key"));
+    ASSERT_TRUE(client_engine && server_engine);
+    TcpPair pair;
+    auto hs = run_handshake(*client_engine, client_params(AuthMode::kUnauthenticated),
+                            *server_engine, server_params(AuthMode::kX509), pair);
+    ASSERT_EQ(hs.client_progress, Progress::kDone);
+    ASSERT_EQ(hs.server_progress, Progress::kDone);
+    EXPECT_TRUE(hs.server->export_keys().ok());
+    ASSERT_TRUE(wolfssl_write(*hs.client, pair.client(), "early application data"));
+    // Let wolfSSL pull the record in without consuming it all.
+    WOLFSSL* server = tls::wolfssl_handle_for_testing(*hs.server);
+    char byte;
+    int peeked = 0;
+    for (int i = 0; i < 100 && peeked <= 0; ++i) {
+        peeked = wolfSSL_peek(server, &byte, 1);
+        if (peeked <= 0) usleep(10000);
+    }
+    ASSERT_EQ(peeked, 1);
+    auto keys = hs.server->export_keys();
+    ASSERT_FALSE(keys.ok());
+    EXPECT_EQ(keys.error().failure, Failure::kLocalFault);
+}
+
+TEST(Failure, ExportBeforeTheHandshakeEnds) {
+    auto engine = make_engine(test_config());
+    ASSERT_TRUE(engine);
+    TcpPair pair;
+    auto session = engine->start_session(pair.client(),
+                                         client_params(AuthMode::kUnauthenticated));
+    ASSERT_TRUE(session.ok());
+    EXPECT_FALSE((*session)->export_keys().ok());
+    EXPECT_EQ((*session)->advance(), Progress::kWantRead);
+    EXPECT_FALSE((*session)->export_keys().ok());
+    EXPECT_EQ((*session)->cipher_name(), "");
+}
+
+}  // namespace
+}  // namespace handshaked::test
