@@ -30,7 +30,7 @@ Daemon::~Daemon() { stop(); }
 Result<void> Daemon::start() {
     auto snapshot = build_snapshot(config_path_);
     if (!snapshot) return snapshot.error();
-    log::configure(false, snapshot.value()->config.loglevel);
+    log::set_loglevel(snapshot.value()->config.loglevel);
     if (auto linked = snapshot.value()->keys->link_consumer_keyrings(); !linked) return linked.error();
     context_.snapshot.set(snapshot.value());
 
@@ -60,6 +60,7 @@ Result<void> Daemon::reload() {
         return snapshot.error();
     }
     snapshot.value()->keys->link_consumer_keyrings();
+    log::set_loglevel(snapshot.value()->config.loglevel);
     context_.snapshot.set(snapshot.value());
     log::info("configuration reloaded from " + (config_path_.empty() ? std::string("built-in defaults") : config_path_));
     return {};

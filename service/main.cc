@@ -12,6 +12,7 @@
 #include <cstring>
 #include <string>
 
+#include "service/bus/agent_bus.h"
 #include "service/daemon.h"
 #include "service/log/log.h"
 
@@ -76,7 +77,14 @@ int main(int argc, char** argv) {
         sd_notifyf(0, "STATUS=failed: %s", started.error().message.c_str());
         return 1;
     }
-    handshaked::log::configure(mirror_stderr, daemon.context().snapshot.get()->config.loglevel);
+
+    // D-Bus is for observing; the service works without a system bus (early boot, initramfs).
+    auto bus_reload = [&daemon]() -> handshaked::Result<void> { return daemon.reload(); };
+    handshaked::bus::BusInfo bus_info{HANDSHAKED_VERSION, daemon.context().family.describe(),
+                                      daemon.config_path(), static_cast<unsigned>(daemon.worker_count()),
+                                      daemon.context().snapshot.get()->config.read_group};
+    auto bus = handshaked::bus::AgentBus::start(daemon.context().registry, bus_info, bus_reload);
+    if (!bus) handshaked::log::warning(bus.error().message + " (continuing without D-Bus)");
     sd_notifyf(0, "READY=1\nSTATUS=%s", daemon.status_line().c_str());
 
     std::uint64_t watchdog_usec = 0;
@@ -96,13 +104,14 @@ int main(int argc, char** argv) {
         if (read(signal_fd, &info, sizeof info) != sizeof info) continue;
         if (info.ssi_signo == SIGHUP || info.ssi_signo == SIGUSR1) {
             sd_notify(0, "RELOADING=1");
-            (void)daemon.reload();
+            if (daemon.reload() && bus) (*bus)->set_read_group(daemon.context().snapshot.get()->config.read_group);
             sd_notify(0, "READY=1");
             continue;
         }
         handshaked::log::info("stopping: answering the handshakes in flight");
         sd_notify(0, "STOPPING=1");
         daemon.stop();
+        if (bus) bus->reset();
         return 0;
     }
 }

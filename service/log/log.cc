@@ -55,6 +55,8 @@ void configure(bool mirror_to_stderr, int loglevel) {
     g_loglevel = loglevel;
 }
 
+void set_loglevel(int loglevel) { g_loglevel = loglevel; }
+
 void line(Level level, std::string_view message) {
     if (level == Level::kDebug && g_loglevel.load() <= 0) return;
     if (g_journal) {

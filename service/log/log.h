@@ -12,6 +12,7 @@ namespace handshaked::log {
 enum class Level { kError, kWarning, kInfo, kDebug };
 
 void configure(bool mirror_to_stderr, int loglevel);
+void set_loglevel(int loglevel);
 void line(Level level, std::string_view message);
 inline void error(std::string_view message) { line(Level::kError, message); }
 inline void warning(std::string_view message) { line(Level::kWarning, message); }

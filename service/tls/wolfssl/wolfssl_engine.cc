@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "service/tls/wolfssl/wolfssl_engine.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+
 #include <sys/socket.h>
 
 #include <wolfssl/options.h>
@@ -228,6 +232,12 @@ Result<void> load_trust(WOLFSSL_CTX* ctx, const EngineConfig::Side& side,
     const bool configured = !side.truststore.empty();
     const std::string& path = configured ? side.truststore : system_truststore;
     const std::string what = role + (configured ? " truststore" : " truststore (system default)");
+    if (!configured && access(path.c_str(), F_OK) != 0 && errno == ENOENT) {
+        // No system trust store (a minimal root, an initramfs): PSK and server-side work still
+        // need to start; every certificate this side must verify then fails to verify.
+        wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, verify_callback);
+        return {};
+    }
     auto pem = wolf::read_file(path, what);
     if (!pem) return pem.error();
     // The system bundle may hold a certificate wolfSSL cannot parse; skip those there, but not

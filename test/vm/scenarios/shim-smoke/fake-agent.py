@@ -17,6 +17,10 @@ directions), so two kernel sockets of a pair can exchange data through kTLS.
   --ktls          program TCP_ULP "tls" + TLS_TX/TLS_RX (TLS 1.3, AES-GCM-128) before DONE
   --no-done       ACCEPT and keep the fd, never send DONE (consumer timeout)
   --ignore        join the group but never ACCEPT (requests stay pending)
+  --no-read-ready never read the multicast socket (poll ACCEPT every 10 ms instead): once
+                  its receive queue is full the kernel's READY multicast fails, and
+                  submits fail with ESRCH as if there were no agent
+  --rcvbuf BYTES  multicast socket receive buffer (SO_RCVBUFFORCE; default 8 MiB)
   --max N         exit after N requests
   --duration S    exit after S seconds (default 600)
   --log FILE      one JSON line per ACCEPTed request (the parameters the kernel sent)
@@ -52,6 +56,7 @@ MSG_TYPES = {1: "clienthello", 2: "serverhello"}
 AUTH_MODES = {1: "unauth", 2: "psk", 3: "x509"}
 
 SOL_TLS, TLS_TX, TLS_RX, TCP_ULP = 282, 1, 2, 31
+SO_RCVBUFFORCE = 33
 KTLS_INFO = struct.pack("<HH8s16s4s8s", 0x0304, 51, b"\x11" * 8, b"\x22" * 16, b"\x33" * 4,
                         b"\0" * 8)
 
@@ -150,6 +155,8 @@ def main():
     ap.add_argument("--ktls", action="store_true")
     ap.add_argument("--no-done", action="store_true")
     ap.add_argument("--ignore", action="store_true")
+    ap.add_argument("--no-read-ready", action="store_true")
+    ap.add_argument("--rcvbuf", type=int, default=8 << 20)
     ap.add_argument("--max", type=int, default=0)
     ap.add_argument("--duration", type=float, default=600)
     ap.add_argument("--log")
@@ -161,7 +168,10 @@ def main():
     mc = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
     mc.bind((0, 0))
     mc.setsockopt(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group)
-    mc.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    try:
+        mc.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, args.rcvbuf)
+    except OSError:
+        mc.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, args.rcvbuf)
     log = open(args.log, "a", buffering=1) if args.log else None
     if args.ready:
         open(args.ready, "w").close()
@@ -171,12 +181,17 @@ def main():
     known_fds = set(socket_fds())
     end = time.monotonic() + args.duration
     while time.monotonic() < end and not (args.max and handled >= args.max):
-        ready, _, _ = select.select([mc], [], [], 0.2)
-        if ready:
-            try:
-                mc.recv(65536)
-            except OSError:
-                pass  # ENOBUFS: drain below anyway
+        if args.no_read_ready:
+            time.sleep(0.01)
+        else:
+            ready, _, _ = select.select([mc], [], [], 0.2)
+            while ready:  # drain every queued READY: a full queue makes submits fail
+                try:
+                    mc.recv(65536, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    break
+                except OSError:
+                    pass  # ENOBUFS: READYs were lost; ACCEPT drains below anyway
         if args.ignore:
             continue
         # Drain: ACCEPT until EAGAIN (a READY is only a hint).

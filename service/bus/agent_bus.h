@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The D-Bus face of the service (org.handshaked.Agent1 on the system bus). A thin adapter: it
+// reads the Registry and forwards Reload(); it never drives a handshake. The sd-bus types stay
+// in agent_bus.cc so nothing else includes sd-bus headers.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "proto/result.h"
+#include "service/workers/registry.h"
+
+namespace handshaked::bus {
+
+inline constexpr char kBusName[] = "org.handshaked.Agent1";
+inline constexpr char kObjectPath[] = "/org/handshaked/Agent1";
+inline constexpr char kInterface[] = "org.handshaked.Agent1";
+
+struct BusInfo {
+    std::string version;
+    std::string kernel_support;  // KernelFamily::describe()
+    std::string config_path;
+    unsigned workers = 0;
+    std::string read_group;  // besides root, who may read properties and history
+};
+
+class AgentBus {
+public:
+    using ReloadFunction = std::function<Result<void>()>;
+
+    // Connects to the system bus, exports the object, takes the name and runs its own thread.
+    static Result<std::unique_ptr<AgentBus>> start(workers::Registry& registry, BusInfo info,
+                                                   ReloadFunction reload);
+    ~AgentBus();
+    AgentBus(const AgentBus&) = delete;
+    AgentBus& operator=(const AgentBus&) = delete;
+
+    // After a reload: the group allowed to read may have changed.
+    void set_read_group(const std::string& group);
+
+    struct Impl;
+    explicit AgentBus(std::unique_ptr<Impl> impl);  // use start()
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace handshaked::bus
