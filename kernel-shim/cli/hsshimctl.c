@@ -1136,7 +1136,7 @@ static int report(const struct opts *o, struct run *r, const struct tls_stat *be
 			       "\"echo\":\"%s\",\"echo_errno\":\"%s\",\"echo_ns\":%llu,"
 			       "\"ulp_tls\":%s,\"ktls_tx\":\"%s\",\"ktls_rx\":\"%s\","
 			       "\"skipped_records\":%u,\"alert\":%u,\"lport\":%u,\"rport\":%u,"
-			       "\"file_refs\":%u,\"destruct_restored\":%s,\"file_donated\":%s,"
+			       "\"file_refs\":%u,\"destruct_restored\":%s,"
 			       "\"early_completion\":%s,"
 			       "\"expected\":%s}",
 			       i ? "," : "", s->index, role_name(s->role), mode_name(s->mode),
@@ -1150,7 +1150,6 @@ static int report(const struct opts *o, struct run *r, const struct tls_stat *be
 			       s->ulp ? "true" : "false", conf_name(s->tx), conf_name(s->rx),
 			       s->skipped, s->alert, s->lport, s->rport, s->file_refs,
 			       s->flags & HSSHIM_SF_DESTRUCT_RESTORED ? "true" : "false",
-			       s->flags & HSSHIM_SF_FILE_DONATED ? "true" : "false",
 			       s->flags & HSSHIM_SF_EARLY_COMPLETION ? "true" : "false",
 			       s->expected ? "true" : "false");
 		}
@@ -1203,8 +1202,6 @@ static int report(const struct opts *o, struct run *r, const struct tls_stat *be
 			printf(" skipped_records=%u", s->skipped);
 		if (s->flags & HSSHIM_SF_DESTRUCT_RESTORED)
 			printf(" destruct_restored=1");
-		if (s->flags & HSSHIM_SF_FILE_DONATED)
-			printf(" file_donated=1");
 		printf(" ktls=%s lport=%u rport=%u%s\n", ktls, s->lport, s->rport,
 		       s->expected ? "" : " UNEXPECTED");
 	}

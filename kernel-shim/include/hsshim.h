@@ -76,8 +76,6 @@ enum hsshim_echo {
 
 /* HSSHIM_S_FLAGS: work-arounds applied to this session (see README, "kernel facts") */
 #define HSSHIM_SF_DESTRUCT_RESTORED	0x1	/* failed submit left sk_destruct hooked: restored */
-#define HSSHIM_SF_FILE_DONATED		0x2	/* failed ACCEPT left a stray fd in the agent: our
-						   file reference was left to it */
 #define HSSHIM_SF_EARLY_COMPLETION	0x4	/* the callback ran before tls_*_hello() returned */
 
 /* Top-level attributes */

@@ -140,7 +140,6 @@ struct shim_run {
 };
 
 /* shim_run.c */
-extern bool shim_donate_on_accept_failure;
 extern struct workqueue_struct *shim_wq;
 struct shim_run *shim_run_alloc(void);
 int shim_run_prepare(struct shim_run *run, struct netlink_ext_ack *extack);

@@ -53,13 +53,6 @@ MODULE_PARM_DESC(submit_ref_guard,
 		 "Hold an extra socket reference across tls_*_hello() (works around the "
 		 "submit/complete sock_hold race; default: on)");
 
-bool shim_donate_on_accept_failure = true;
-module_param_named(donate_on_accept_failure, shim_donate_on_accept_failure, bool, 0644);
-MODULE_PARM_DESC(donate_on_accept_failure,
-		 "When a completion says -EIO while we hold the only reference to the socket's "
-		 "file (a failed ACCEPT), leave that reference to the stray fd the kernel "
-		 "installed in the agent instead of dropping it (default: on)");
-
 #define REC_ALERT	21
 #define REC_HANDSHAKE	22
 #define REC_DATA	23
@@ -118,7 +111,7 @@ static void shim_run_release(struct kref *ref)
 {
 	struct shim_run *run = container_of(ref, struct shim_run, ref);
 
-	/* May be called in atomic-free but lock-holding contexts: defer. */
+	/* Callers may hold shim_runs_lock or run inside a netlink callback. */
 	queue_work(shim_wq, &run->free_work);
 }
 
@@ -384,10 +377,12 @@ static int sess_call_api(struct shim_sess *s)
  *   use is a use-after-free. Holding our own reference across the call keeps
  *   the count above zero whatever the order.
  *
- * - Older net/handshake replaced sk->sk_destruct with its hook before the
- *   checks that can fail (EAGAIN, ESRCH) and did not put it back; a second
- *   submit then chained the hook to itself and inet_sock_destruct() never
- *   ran. After a failure no request exists for the socket, so restore it.
+ * - Some net/handshake versions install their sk->sk_destruct hook before
+ *   the checks that can fail (EAGAIN, ESRCH) and do not put the old one
+ *   back; a second submit would then chain the hook to itself and
+ *   inet_sock_destruct() never run. After a failure no request exists for
+ *   the socket, so restoring is always right (6.12.95 needs no help here:
+ *   HSSHIM_SF_DESTRUCT_RESTORED stays clear).
  */
 static int sess_submit_once(struct shim_sess *s)
 {
@@ -527,19 +522,6 @@ static enum step sess_wait(struct shim_sess *s)
 		 * net/handshake itself arrive positive (+EIO when ACCEPT fails,
 		 * +ETIMEDOUT on netns exit). Report the magnitude.
 		 */
-		if (raw == -EIO && s->file_refs == 1 &&
-		    shim_donate_on_accept_failure) {
-			/*
-			 * Completed from inside a failed ACCEPT: kernels that
-			 * install the fd before building the reply (6.12) drop
-			 * the fd's file reference on that error but leave the
-			 * fd in the agent's table. Our reference is the one
-			 * that fd now uses; keep the socket away from us.
-			 */
-			s->flags |= HSSHIM_SF_FILE_DONATED;
-			s->file = NULL;
-			s->sock = NULL;
-		}
 		if (raw)
 			return sess_finish(s, HSSHIM_PHASE_HANDSHAKE,
 					   raw < 0 ? (u32)-(s64)raw : (u32)raw);
