@@ -66,7 +66,12 @@ unsigned Worker::capacity() const {
 }
 
 void Worker::run() {
-    drain_requests();
+    // Requests that queued while no agent was running (restart, crash) have had no READY for
+    // us: take them now.
+    if (drain_requests() > 0) {
+        context_.registry.count_drain();
+        log::info("worker " + std::to_string(index_) + ": drained requests queued before start-up");
+    }
     epoll_event events[kMaxEvents];
     while (!stopping_) {
         int count = epoll_wait(epoll_.get(), events, kMaxEvents, epoll_timeout_ms());
@@ -107,14 +112,17 @@ void Worker::run() {
     }
 }
 
-void Worker::drain_requests() {
+int Worker::drain_requests() {
+    int accepted = 0;
     while (jobs_.size() < capacity() && !stopping_) {
         if (!accept_one()) {
             requests_may_be_pending_ = false;
-            return;
+            return accepted;
         }
+        ++accepted;
     }
     // At capacity: ACCEPT again when a job finishes.
+    return accepted;
 }
 
 bool Worker::accept_one() {

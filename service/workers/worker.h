@@ -74,7 +74,8 @@ private:
         job::Wait waiting_for = job::Wait::kNothing;
     };
 
-    void drain_requests();
+    // ACCEPT until the kernel has nothing pending or this worker is full; returns how many.
+    int drain_requests();
     bool accept_one();
     void start_job(HandshakeRequest request, std::vector<KeySerial> held_keyrings);
     void apply(int fd, job::Wait wait);
