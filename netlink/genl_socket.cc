@@ -84,7 +84,7 @@ Result<KernelFamily> discover_kernel_family() {
     timeval timeout{2, 0};
     setsockopt(nl_socket_get_fd(sk), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     DonePolicyReader reader;
-    std::array<std::uint8_t, kReceiveBufferSize> buffer;
+    alignas(nlmsghdr) std::array<std::uint8_t, kReceiveBufferSize> buffer;
     bool finished = false;
     while (!finished) {
         ssize_t length = recv(nl_socket_get_fd(sk), buffer.data(), buffer.size(), 0);
@@ -98,7 +98,10 @@ Result<KernelFamily> discover_kernel_family() {
                 finished = true;
                 break;
             }
-            if (header->nlmsg_type == GENL_ID_CTRL) reader.feed(message.bytes);
+            if (header->nlmsg_type == GENL_ID_CTRL && !reader.feed(message.bytes)) {
+                return make_error(Failure::kLocalFault,
+                                  "the kernel's policy dump for the handshake family is malformed");
+            }
         }
     }
     family.policy_probed = reader.saw_policy();
@@ -125,7 +128,7 @@ int ReadyListener::fd() const { return nl_socket_get_fd(socket_.get()); }
 
 Result<ReadyListener::Wakeup> ReadyListener::read_notifications() {
     Wakeup wakeup;
-    std::array<std::uint8_t, kReceiveBufferSize> buffer;
+    alignas(nlmsghdr) std::array<std::uint8_t, kReceiveBufferSize> buffer;
     for (;;) {
         ssize_t length = recv(fd(), buffer.data(), buffer.size(), MSG_DONTWAIT);
         if (length < 0) {
@@ -160,7 +163,7 @@ Result<RequestChannel::Answer> RequestChannel::exchange(std::vector<std::uint8_t
     nl_sock* sk = socket_.get();
     if (int rc = nl_sendto(sk, request.data(), request.size()); rc < 0)
         return netlink_error("netlink: send", rc);
-    std::array<std::uint8_t, kReceiveBufferSize> buffer;
+    alignas(nlmsghdr) std::array<std::uint8_t, kReceiveBufferSize> buffer;
     for (;;) {
         ssize_t length = recv(nl_socket_get_fd(sk), buffer.data(), buffer.size(), 0);
         if (length < 0) {

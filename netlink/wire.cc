@@ -125,7 +125,9 @@ std::vector<IncomingMessage> split_messages(Bytes buffer, std::uint16_t family_i
             if (header.nlmsg_len >= NLMSG_HDRLEN + sizeof(int)) {
                 std::memcpy(&error, buffer.data() + NLMSG_HDRLEN, sizeof error);
             }
-            message.error = -error;
+            // The kernel sends a negative errno; anything else (or INT_MIN, whose negation
+            // overflows) is not an errno at all.
+            message.error = error == 0 ? 0 : (error < 0 && error >= -4095) ? -error : EPROTO;
             message.kind = error == 0 ? IncomingMessage::Kind::kAck : IncomingMessage::Kind::kError;
         } else if (header.nlmsg_type == family_id && header.nlmsg_len >= NLMSG_HDRLEN + GENL_HDRLEN) {
             const std::uint8_t cmd = buffer[NLMSG_HDRLEN + offsetof(genlmsghdr, cmd)];
@@ -150,14 +152,15 @@ std::vector<std::uint8_t> build_accept_request(std::uint16_t family_id, std::uin
 std::optional<int> accept_reply_sockfd(Bytes message) {
     auto attributes = genl_attributes(message);
     if (!attributes) return std::nullopt;
+    // The same attribute parse_accept_reply() uses: the last sockfd if repeated.
+    std::optional<int> sockfd;
     AttributeCursor cursor(*attributes);
     while (auto attribute = cursor.next()) {
         if (attribute->type != proto::HANDSHAKE_A_ACCEPT_SOCKFD) continue;
         auto fd = read_u32(attribute->payload);
-        if (fd && static_cast<int>(*fd) >= 0) return static_cast<int>(*fd);
-        return std::nullopt;
+        sockfd = fd && static_cast<int>(*fd) >= 0 ? std::optional<int>(static_cast<int>(*fd)) : std::nullopt;
     }
-    return std::nullopt;
+    return sockfd;
 }
 
 Result<HandshakeRequest> parse_accept_reply(Bytes message) {

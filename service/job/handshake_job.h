@@ -2,8 +2,7 @@
 // One kernel handshake request from ACCEPT to DONE, as a state machine:
 //
 //   accepted --start--> handshaking --(io ready)*--> installing kTLS --> done
-//        \                  \                              \
-//         +-------------------+---- failure / deadline / shutdown ---> done
+//   and from any state before done: failure, deadline or shutdown --> done
 //
 // The job decides; the worker waits for what it asks (readable, writable) and sends the
 // HandshakeResult as DONE. Effects go through JobEffects.

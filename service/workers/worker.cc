@@ -5,7 +5,9 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <cstring>
 #include <ctime>
 #include <thread>
@@ -140,7 +142,17 @@ bool Worker::accept_one() {
         }
         outcome = std::move(accepted.value());
         if (std::holds_alternative<std::monostate>(outcome)) return false;
-        held = context_.keyring_links.hold_linked(before, keys::RequestKeyringLinks::process_keyring_contents());
+        const auto after = keys::RequestKeyringLinks::process_keyring_contents();
+        held = context_.keyring_links.hold_linked(before, after);
+        // Kernels before 6.17 do not name the request's keyring; the link this ACCEPT added
+        // is it. (If the keyring was already linked for another request in flight, nothing
+        // new appears and the request's own keyring stays out of its PSK search scope.)
+        if (auto* request = std::get_if<HandshakeRequest>(&outcome); request && !request->keyring) {
+            std::vector<KeySerial> added;
+            std::set_difference(after.begin(), after.end(), before.begin(), before.end(),
+                                std::back_inserter(added));
+            if (added.size() == 1) request->keyring = added.front();
+        }
     }
     if (auto* rejected = std::get_if<netlink::RejectedAccept>(&outcome)) {
         context_.keyring_links.release(held);

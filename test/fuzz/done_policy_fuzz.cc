@@ -79,9 +79,6 @@ void compare(const netlink::DonePolicyReader& reader, const Model& model) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::span<const std::uint8_t> buffer(data, size);
-#ifdef HANDSHAKED_FUZZ_SKIP_KNOWN_BUGS
-    if (fuzz::has_int_min_nlmsg_error(buffer)) return 0;
-#endif
 
     netlink::DonePolicyReader reader;
     Model model;

@@ -113,21 +113,4 @@ inline std::optional<GenlMessage> read_genl(std::span<const std::uint8_t> bytes)
     return m;
 }
 
-// Known bug 1 (docs/fuzzing.md): split_messages() negates an NLMSG_ERROR error field of INT_MIN
-// (signed overflow). Long runs built with -DHANDSHAKED_FUZZ_SKIP_KNOWN_BUGS skip such buffers so
-// they can look for other bugs; remove this once netlink/wire.cc is fixed.
-inline bool has_int_min_nlmsg_error(std::span<const std::uint8_t> buffer) {
-    std::size_t at = 0;
-    while (buffer.size() - at >= kNlmsgHeader) {
-        const std::uint32_t len = host32(buffer.data() + at);
-        if (len < kNlmsgHeader || len > buffer.size() - at) break;
-        if (host16(buffer.data() + at + 4) == 2 /* NLMSG_ERROR */ && len >= kNlmsgHeader + 4 &&
-            host32(buffer.data() + at + kNlmsgHeader) == 0x80000000u)
-            return true;
-        const std::size_t aligned = (static_cast<std::size_t>(len) + 3) / 4 * 4;
-        at = aligned > buffer.size() - at ? buffer.size() : at + aligned;
-    }
-    return false;
-}
-
 }  // namespace handshaked::fuzz

@@ -22,9 +22,6 @@ constexpr std::int64_t kEproto = 71;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::span<const std::uint8_t> buffer(data, size);
-#ifdef HANDSHAKED_FUZZ_SKIP_KNOWN_BUGS
-    if (fuzz::has_int_min_nlmsg_error(buffer)) return 0;
-#endif
     const auto messages = netlink::split_messages(buffer, kFamily);
 
     std::size_t at = 0;
