@@ -67,14 +67,23 @@ Result<tls::SessionParams> HandshakeJob::session_params() {
     }
     if (request_.auth == AuthMode::kPsk && request_.role == Role::kServer) {
         // Only this request's keyrings are searched; the scope is fixed before the handshake.
+        // Only this request's keyrings are searched: its own (read now, while the kernel's
+        // link for it exists) and the consumers' well-known ones.
+        std::vector<tls::PskKey> own;
+        if (request_.keyring) own = effects_.keys.read_psks_in(*request_.keyring);
         auto scope = effects_.keys.search_scope(request_);
         keys::KeyStore* store = &effects_.keys;
         std::string* note = &psk_lookup_note_;
-        params.server_psk_lookup = [store, scope, note](std::string_view identity) {
+        const KeySerial own_keyring = request_.keyring.value_or(0);
+        params.server_psk_lookup = [store, scope, note, own = std::move(own),
+                                    own_keyring](std::string_view identity) -> std::optional<tls::PskKey> {
+            for (const auto& key : own) {
+                if (key.identity == identity) return key;
+            }
             auto found = store->find_psk(identity, scope);
             if (!found) {
                 // The operator's first question: which identity, searched where.
-                std::string keyrings;
+                std::string keyrings = own_keyring ? std::to_string(own_keyring) : "";
                 for (KeySerial keyring : scope) keyrings += (keyrings.empty() ? "" : ",") + std::to_string(keyring);
                 *note = "no psk key '" + printable(identity) + "' in keyrings " +
                         (keyrings.empty() ? std::string("(none)") : keyrings);
@@ -87,6 +96,10 @@ Result<tls::SessionParams> HandshakeJob::session_params() {
     return params;
 }
 
+void HandshakeJob::load_credentials() {
+    if (!params_) params_.emplace(session_params());
+}
+
 Wait HandshakeJob::start() {
     auto prepared = effects_.sockets.prepare(fd_.get());
     if (!prepared) return fail(prepared.error());
@@ -94,9 +107,10 @@ Wait HandshakeJob::start() {
     socket_prepared_ = true;
     snapshot_.peer_address = socket_state_.peer_address;
 
-    auto params = session_params();
-    if (!params) return fail(params.error());
-    auto session = effects_.engine.start_session(fd_.get(), std::move(params.value()));
+    if (!params_) load_credentials();
+    if (!*params_) return fail(params_->error());
+    auto session = effects_.engine.start_session(fd_.get(), std::move(params_->value()));
+    params_.reset();  // key material now lives in the session only
     if (!session) return fail(session.error());
     session_ = std::move(session.value());
     state_ = JobState::kHandshaking;

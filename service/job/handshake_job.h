@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,10 @@ public:
     HandshakeJob(const HandshakeJob&) = delete;
     HandshakeJob& operator=(const HandshakeJob&) = delete;
 
+    // Read the key material this request names (PSKs, certificate and key by serial; for a
+    // server PSK request, the psk keys of its own keyring). The worker calls this while the
+    // kernel's link to the request's keyring still exists; start() calls it if nobody did.
+    void load_credentials();
     Wait start();
     Wait on_io_ready();
     Wait on_deadline();
@@ -70,6 +75,7 @@ private:
     Wait finish_success();
     Wait fail(const Error& error);
     Result<tls::SessionParams> session_params();
+    std::optional<Result<tls::SessionParams>> params_;
     void restore_socket();
 
     HandshakeRequest request_;

@@ -29,12 +29,17 @@ public:
     virtual std::optional<tls::PskKey> find_psk(std::string_view identity,
                                                 const std::vector<KeySerial>& keyrings) = 0;
 
+    // Every psk key in a keyring (and the keyrings nested in it), read now: a request's own
+    // keyring is only reachable while the kernel's link for that request exists.
+    virtual std::vector<tls::PskKey> read_psks_in(KeySerial keyring) = 0;
+
     // Store a verified peer certificate as a key and return its serial for DONE's remote-auth.
     virtual Result<KeySerial> publish_peer_certificate(const std::vector<std::uint8_t>& der,
                                                        std::string_view description) = 0;
 
-    // The keyrings a server-side PSK lookup may search for this request: the request's own
-    // keyring, the consumers' well-known keyrings and the configured ones.
+    // The keyrings a server-side PSK lookup may search for this request besides its own keyring
+    // (read up front with read_psks_in): the consumers' well-known keyrings and the configured
+    // ones, which this process keeps linked in its session keyring.
     virtual std::vector<KeySerial> search_scope(const HandshakeRequest& request) = 0;
 };
 

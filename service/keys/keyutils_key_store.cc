@@ -4,6 +4,7 @@
 #include <keyutils.h>
 
 #include <algorithm>
+#include <iterator>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -82,6 +83,14 @@ Result<void> KeyutilsKeyStore::link_consumer_keyrings() {
     for (KeySerial keyring : named_keyrings()) {
         keyctl_link(keyring, KEY_SPEC_SESSION_KEYRING);  // best effort: absent modules are fine
     }
+    // The process keyring hangs off each thread's credentials. Created here, before the workers
+    // start, it is one keyring shared by every thread; created lazily by the kernel during a
+    // worker's ACCEPT, each worker would get its own and the link bookkeeping (which is per
+    // process) would unlink from the wrong one.
+    if (keyctl_get_keyring_ID(KEY_SPEC_PROCESS_KEYRING, 1) < 0) {
+        return make_error(Failure::kLocalFault,
+                          std::string("keyring: cannot create the process keyring: ") + std::strerror(errno));
+    }
     return {};
 }
 
@@ -132,6 +141,33 @@ std::optional<tls::PskKey> KeyutilsKeyStore::find_psk(std::string_view identity,
     return std::nullopt;
 }
 
+std::vector<tls::PskKey> KeyutilsKeyStore::read_psks_in(KeySerial keyring) {
+    std::vector<tls::PskKey> keys;
+    std::vector<KeySerial> pending{keyring};
+    // A consumer keyring may hold keyrings of its own; two levels is what nested setups use.
+    for (int depth = 0; depth < 3 && !pending.empty(); ++depth) {
+        std::vector<KeySerial> nested;
+        for (KeySerial ring : pending) {
+            void* raw = nullptr;
+            long length = keyctl_read_alloc(ring, &raw);
+            if (length <= 0) continue;
+            std::unique_ptr<void, FreeDeleter> owned(raw);
+            const auto* serials = static_cast<const key_serial_t*>(raw);
+            for (long i = 0; i < length / static_cast<long>(sizeof(key_serial_t)); ++i) {
+                auto description = describe(serials[i]);
+                if (!description) continue;
+                if (description->type == "keyring") {
+                    nested.push_back(serials[i]);
+                } else if (description->type == "psk") {
+                    if (auto key = read_psk(serials[i])) keys.push_back(std::move(key.value()));
+                }
+            }
+        }
+        pending = std::move(nested);
+    }
+    return keys;
+}
+
 Result<KeySerial> KeyutilsKeyStore::publish_peer_certificate(const std::vector<std::uint8_t>& der,
                                                              std::string_view description) {
     const std::string name = "TLS x509 " + std::string(description);
@@ -148,9 +184,8 @@ Result<KeySerial> KeyutilsKeyStore::publish_peer_certificate(const std::vector<s
     return serial;
 }
 
-std::vector<KeySerial> KeyutilsKeyStore::search_scope(const HandshakeRequest& request) {
+std::vector<KeySerial> KeyutilsKeyStore::search_scope(const HandshakeRequest&) {
     std::vector<KeySerial> scope;
-    if (request.keyring) scope.push_back(*request.keyring);
     for (KeySerial keyring : named_keyrings()) {
         if (std::find(scope.begin(), scope.end(), keyring) == scope.end()) scope.push_back(keyring);
     }
@@ -170,30 +205,19 @@ std::vector<KeySerial> RequestKeyringLinks::process_keyring_contents() {
     return contents;
 }
 
-std::vector<KeySerial> RequestKeyringLinks::hold_linked(const std::vector<KeySerial>& before,
+std::vector<KeySerial> RequestKeyringLinks::added_links(const std::vector<KeySerial>& before,
                                                         const std::vector<KeySerial>& after) {
-    std::lock_guard lock(mutex_);
-    std::vector<KeySerial> held;
-    for (KeySerial keyring : after) {
-        const bool new_link = !std::binary_search(before.begin(), before.end(), keyring);
-        if (new_link || holders_.count(keyring)) {
-            ++holders_[keyring];
-            held.push_back(keyring);
-        }
-    }
-    return held;
+    std::vector<KeySerial> added;
+    std::set_difference(after.begin(), after.end(), before.begin(), before.end(), std::back_inserter(added));
+    return added;
 }
 
-void RequestKeyringLinks::release(const std::vector<KeySerial>& keyrings) {
-    std::lock_guard lock(mutex_);
+std::vector<KeySerial> RequestKeyringLinks::unlink(const std::vector<KeySerial>& keyrings) {
+    std::vector<KeySerial> unlinked;
     for (KeySerial keyring : keyrings) {
-        auto holder = holders_.find(keyring);
-        if (holder == holders_.end()) continue;
-        if (--holder->second == 0) {
-            keyctl_unlink(keyring, KEY_SPEC_PROCESS_KEYRING);
-            holders_.erase(holder);
-        }
+        if (keyctl_unlink(keyring, KEY_SPEC_PROCESS_KEYRING) == 0) unlinked.push_back(keyring);
     }
+    return unlinked;
 }
 
 }  // namespace handshaked::keys

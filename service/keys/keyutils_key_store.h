@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -28,6 +27,7 @@ public:
     Result<tls::DerCredentials> read_x509(KeySerial certificate, KeySerial private_key) override;
     std::optional<tls::PskKey> find_psk(std::string_view identity,
                                         const std::vector<KeySerial>& keyrings) override;
+    std::vector<tls::PskKey> read_psks_in(KeySerial keyring) override;
     Result<KeySerial> publish_peer_certificate(const std::vector<std::uint8_t>& der,
                                                std::string_view description) override;
     std::vector<KeySerial> search_scope(const HandshakeRequest& request) override;
@@ -40,27 +40,23 @@ private:
 
 // The kernel links a request's keyring into the process keyring of whoever sent ACCEPT. In a
 // long-lived process those links would accumulate and every later request would possess every
-// consumer's keyring. RequestKeyringLinks counts the requests in flight per linked keyring and
-// removes the link when the last one finishes.
+// consumer's keyring. So ACCEPTs are serialised; the link an ACCEPT added is the request's own
+// keyring (kernels before 6.17 do not name it); the job reads the key material it needs while
+// the link is there, and the link is removed before the next ACCEPT.
 class RequestKeyringLinks {
 public:
-    // Call with the process keyring contents before and after one ACCEPT (serialised by the
-    // caller); returns the keyrings the ACCEPT linked, which are then held for this request.
+    // Sorted serials of the keys linked in this process's process keyring.
     static std::vector<KeySerial> process_keyring_contents();
+    // What is in after but not in before (both sorted).
+    static std::vector<KeySerial> added_links(const std::vector<KeySerial>& before,
+                                              const std::vector<KeySerial>& after);
+    // Remove these links from the process keyring; returns the ones that were removed.
+    static std::vector<KeySerial> unlink(const std::vector<KeySerial>& keyrings);
 
-    // The keyrings to hold for a request: those the ACCEPT newly linked, plus those already held
-    // by requests in flight (the kernel does not link a keyring twice, so a second request of
-    // the same consumer shows no new link; holding it longer is harmless, dropping it early is
-    // not).
-    std::vector<KeySerial> hold_linked(const std::vector<KeySerial>& before,
-                                       const std::vector<KeySerial>& after);
-    void release(const std::vector<KeySerial>& keyrings);
     std::mutex& accept_mutex() { return accept_mutex_; }
 
 private:
-    std::mutex mutex_;
     std::mutex accept_mutex_;
-    std::map<KeySerial, int> holders_;
 };
 
 }  // namespace handshaked::keys

@@ -128,10 +128,10 @@ int Worker::drain_requests() {
 }
 
 bool Worker::accept_one() {
-    // The kernel links the request's keyring into this process's keyring during ACCEPT; seeing
-    // which link appeared needs ACCEPTs in this process to be serialised.
-    netlink::AcceptOutcome outcome;
-    std::vector<KeySerial> held;
+    // The kernel links the request's keyring into this process's keyring during ACCEPT. ACCEPTs
+    // are serialised so that the link this one added is known to be this request's; the job
+    // reads its key material while the link exists, and the link goes before the next ACCEPT.
+    ActiveJob active;
     {
         std::lock_guard lock(context_.keyring_links.accept_mutex());
         auto before = keys::RequestKeyringLinks::process_keyring_contents();
@@ -140,26 +140,24 @@ bool Worker::accept_one() {
             log::error(accepted.error().message);
             return false;
         }
-        outcome = std::move(accepted.value());
-        if (std::holds_alternative<std::monostate>(outcome)) return false;
-        const auto after = keys::RequestKeyringLinks::process_keyring_contents();
-        held = context_.keyring_links.hold_linked(before, after);
-        // Kernels before 6.17 do not name the request's keyring; the link this ACCEPT added
-        // is it. (If the keyring was already linked for another request in flight, nothing
-        // new appears and the request's own keyring stays out of its PSK search scope.)
-        if (auto* request = std::get_if<HandshakeRequest>(&outcome); request && !request->keyring) {
-            std::vector<KeySerial> added;
-            std::set_difference(after.begin(), after.end(), before.begin(), before.end(),
-                                std::back_inserter(added));
-            if (added.size() == 1) request->keyring = added.front();
+        if (std::holds_alternative<std::monostate>(accepted.value())) return false;
+        const auto added = keys::RequestKeyringLinks::added_links(
+            before, keys::RequestKeyringLinks::process_keyring_contents());
+        if (auto* rejected = std::get_if<netlink::RejectedAccept>(&accepted.value())) {
+            keys::RequestKeyringLinks::unlink(added);
+            answer_rejected(*rejected);
+            return true;
         }
+        auto& request = std::get<HandshakeRequest>(accepted.value());
+        // Kernels before 6.17 do not name the request's keyring: the link is it.
+        if (!request.keyring && added.size() == 1) request.keyring = added.front();
+        active = make_job(std::move(request));
+        active.job->load_credentials();
+        for (KeySerial keyring : keys::RequestKeyringLinks::unlink(added))
+            log::debug("keyring " + std::to_string(keyring) + " read for handshake " +
+                       std::to_string(active.job->snapshot().id) + " and unlinked again");
     }
-    if (auto* rejected = std::get_if<netlink::RejectedAccept>(&outcome)) {
-        context_.keyring_links.release(held);
-        answer_rejected(*rejected);
-        return true;
-    }
-    start_job(std::move(std::get<HandshakeRequest>(outcome)), std::move(held));
+    start_job(std::move(active));
     return true;
 }
 
@@ -175,15 +173,19 @@ void Worker::answer_rejected(const netlink::RejectedAccept& rejected) {
     }
 }
 
-void Worker::start_job(HandshakeRequest request, std::vector<KeySerial> held_keyrings) {
+Worker::ActiveJob Worker::make_job(HandshakeRequest request) {
+    // The job's effects point into this snapshot; the ActiveJob keeps it alive across reloads.
     auto snapshot = context_.snapshot.get();
-    const int fd = request.sockfd;
     job::JobEffects effects{*snapshot->keys, *snapshot->engine, socket_ops_, ktls_};
     auto job = std::make_unique<job::HandshakeJob>(
         context_.next_job_id.fetch_add(1), index_, std::move(request), effects, job::Clock::now(),
         std::chrono::milliseconds(snapshot->config.default_timeout_ms));
-    context_.registry.job_started(job->snapshot());
-    ActiveJob active{std::move(job), std::move(snapshot), std::move(held_keyrings), job::Wait::kNothing};
+    return ActiveJob{std::move(job), std::move(snapshot), job::Wait::kNothing};
+}
+
+void Worker::start_job(ActiveJob active) {
+    const int fd = active.job->fd();
+    context_.registry.job_started(active.job->snapshot());
     auto [entry, inserted] = jobs_.emplace(fd, std::move(active));
     if (!inserted) {
         // The kernel reused an fd number we still track: impossible unless a job leaked its fd.
@@ -247,7 +249,6 @@ void Worker::finish(int fd) {
     completed.finished_unix_ms = unix_ms_now();
     completed.worker = index_;
 
-    context_.keyring_links.release(active.held_keyrings);
     active.job.reset();  // closes the fd
     log::handshake(completed);
     context_.registry.job_finished(completed);

@@ -70,14 +70,14 @@ private:
     struct ActiveJob {
         std::unique_ptr<job::HandshakeJob> job;
         std::shared_ptr<ServiceSnapshot> snapshot;
-        std::vector<KeySerial> held_keyrings;
         job::Wait waiting_for = job::Wait::kNothing;
     };
 
     // ACCEPT until the kernel has nothing pending or this worker is full; returns how many.
     int drain_requests();
     bool accept_one();
-    void start_job(HandshakeRequest request, std::vector<KeySerial> held_keyrings);
+    ActiveJob make_job(HandshakeRequest request);
+    void start_job(ActiveJob active);
     void apply(int fd, job::Wait wait);
     void finish(int fd);
     void answer_rejected(const netlink::RejectedAccept& rejected);

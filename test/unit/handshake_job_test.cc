@@ -38,21 +38,23 @@ public:
         }
         return std::nullopt;
     }
+    std::vector<tls::PskKey> read_psks_in(KeySerial keyring) override {
+        prefetched_keyrings.push_back(keyring);
+        return keyring_contents[keyring];
+    }
     Result<KeySerial> publish_peer_certificate(const std::vector<std::uint8_t>&, std::string_view label) override {
         published_labels.emplace_back(label);
         if (!publish_works) return make_error(Failure::kLocalFault, "keyring full");
         return KeySerial{777};
     }
-    std::vector<KeySerial> search_scope(const HandshakeRequest& request) override {
-        std::vector<KeySerial> scope{1000};
-        if (request.keyring) scope.insert(scope.begin(), *request.keyring);
-        return scope;
-    }
+    std::vector<KeySerial> search_scope(const HandshakeRequest&) override { return {1000}; }
 
     std::map<KeySerial, tls::PskKey> psks;
     std::vector<std::pair<KeySerial, KeySerial>> x509_reads;
     std::vector<KeySerial> searched_keyrings;
     std::vector<std::string> published_labels;
+    std::map<KeySerial, std::vector<tls::PskKey>> keyring_contents;
+    std::vector<KeySerial> prefetched_keyrings;
     bool publish_works = true;
 };
 
@@ -193,20 +195,41 @@ TEST_F(JobTest, ClientPskWithoutIdentitiesIsEio) {
 }
 
 TEST_F(JobTest, ServerPskLooksOnlyInTheRequestsKeyrings) {
-    keys_.psks[50] = tls::PskKey{"NVMe0R01 host sub", SecureBytes(32), 50};
+    // The request's own keyring (900) is read when credentials are loaded; the well-known
+    // keyrings (1000) are searched during the handshake; nothing else.
+    keys_.keyring_contents[900] = {tls::PskKey{"NVMe0R01 own", SecureBytes(32), 50}};
+    keys_.psks[51] = tls::PskKey{"NVMe0R01 well-known", SecureBytes(32), 51};
     session_->script = {tls::Progress::kDone};
     session_->psk_serial = 50;
     auto r = request(Role::kServer, AuthMode::kPsk);
     r.keyring = 900;
     auto job = make_job(r);
+    job->load_credentials();
+    EXPECT_EQ(keys_.prefetched_keyrings, std::vector<KeySerial>{900});
     EXPECT_EQ(job->start(), Wait::kNothing);
     ASSERT_TRUE(engine_.last_params.server_psk_lookup);
-    auto found = engine_.last_params.server_psk_lookup("NVMe0R01 host sub");
-    ASSERT_TRUE(found.has_value());
-    EXPECT_EQ(found->serial, 50);
-    EXPECT_EQ(keys_.searched_keyrings, (std::vector<KeySerial>{900, 1000}));
+    auto own = engine_.last_params.server_psk_lookup("NVMe0R01 own");
+    ASSERT_TRUE(own.has_value());
+    EXPECT_EQ(own->serial, 50);
+    EXPECT_TRUE(keys_.searched_keyrings.empty()) << "found in its own keyring first";
+    auto well_known = engine_.last_params.server_psk_lookup("NVMe0R01 well-known");
+    ASSERT_TRUE(well_known.has_value());
+    EXPECT_EQ(keys_.searched_keyrings, std::vector<KeySerial>{1000});
     EXPECT_FALSE(engine_.last_params.server_psk_lookup("someone else").has_value());
     EXPECT_EQ(job->result().remote_auth, std::vector<KeySerial>{50});
+}
+
+TEST_F(JobTest, CredentialsAreReadOnceWhetherLoadedEarlyOrByStart) {
+    keys_.psks[3] = tls::PskKey{"id", SecureBytes(32), 3};
+    session_->script = {tls::Progress::kWantRead};
+    auto r = request(Role::kClient, AuthMode::kPsk);
+    r.peer_identities = {3};
+    auto job = make_job(r);
+    job->load_credentials();
+    keys_.psks.clear();  // the keyring link is gone by the time the job starts
+    EXPECT_EQ(job->start(), Wait::kReadable);
+    ASSERT_EQ(engine_.last_params.client_psks.size(), 1u);
+    EXPECT_EQ(engine_.last_params.client_psks[0].serial, 3);
 }
 
 TEST_F(JobTest, ServerX509WithVerifiedClientCertReturnsARealSerial) {
