@@ -35,7 +35,10 @@ Result<void> Daemon::start() {
     context_.snapshot.set(snapshot.value());
 
     auto family = netlink::discover_kernel_family();
-    if (!family) return family.error();
+    if (!family) {
+        kernel_unsupported_ = true;
+        return family.error();
+    }
     context_.family = family.value();
     log::info("kernel: " + context_.family.describe());
 

@@ -31,12 +31,15 @@ public:
     const std::string& config_path() const { return config_path_; }
     std::size_t worker_count() const { return workers_.size(); }
     std::string status_line() const;
+    // start() failed because the kernel has no usable handshake family.
+    bool kernel_unsupported() const { return kernel_unsupported_; }
 
 private:
     std::string config_path_;
     workers::ServiceContext context_;
     std::vector<std::unique_ptr<workers::Worker>> workers_;
     std::vector<std::thread> threads_;
+    bool kernel_unsupported_ = false;
 };
 
 }  // namespace handshaked

@@ -22,6 +22,9 @@
 
 namespace {
 
+// Exit status when the running kernel has no 'handshake' family (RestartPreventExitStatus=).
+constexpr int kExitNoKernelSupport = 3;
+
 void usage(FILE* out) {
     std::fprintf(out,
                  "usage: handshaked [-c|--config FILE] [-s|--stderr] [-h|--help] [-v|--version]\n"
@@ -73,18 +76,30 @@ int main(int argc, char** argv) {
     handshaked::Daemon daemon(config_path);
     if (auto started = daemon.start(); !started) {
         handshaked::log::error(started.error().message);
-        std::fprintf(stderr, "handshaked: %s\n", started.error().message.c_str());
+        if (!handshaked::log::to_stderr_enabled())
+            std::fprintf(stderr, "handshaked: %s\n", started.error().message.c_str());
         sd_notifyf(0, "STATUS=failed: %s", started.error().message.c_str());
-        return 1;
+        // A kernel without the upcall will not grow one: the unit does not restart on this code.
+        return daemon.kernel_unsupported() ? kExitNoKernelSupport : 1;
     }
 
     // D-Bus is for observing; the service works without a system bus (early boot, initramfs).
-    auto bus_reload = [&daemon]() -> handshaked::Result<void> { return daemon.reload(); };
+    // Reload() over D-Bus does what SIGHUP does, including telling systemd and the bus adapter.
+    handshaked::Result<std::unique_ptr<handshaked::bus::AgentBus>>* bus_slot = nullptr;
+    auto bus_reload = [&daemon, &bus_slot]() -> handshaked::Result<void> {
+        sd_notify(0, "RELOADING=1");
+        auto reloaded = daemon.reload();
+        sd_notify(0, "READY=1");
+        if (reloaded && bus_slot && *bus_slot)
+            (**bus_slot)->set_read_group(daemon.context().snapshot.get()->config.read_group);
+        return reloaded;
+    };
     handshaked::bus::BusInfo bus_info{HANDSHAKED_VERSION, daemon.context().family.describe(),
                                       daemon.config_path(), static_cast<unsigned>(daemon.worker_count()),
                                       daemon.context().snapshot.get()->config.read_group};
     auto bus = handshaked::bus::AgentBus::start(daemon.context().registry, bus_info, bus_reload);
     if (!bus) handshaked::log::warning(bus.error().message + " (continuing without D-Bus)");
+    bus_slot = &bus;
     sd_notifyf(0, "READY=1\nSTATUS=%s", daemon.status_line().c_str());
 
     std::uint64_t watchdog_usec = 0;

@@ -22,8 +22,8 @@
 namespace handshaked::bus {
 namespace {
 
-// At most this many PropertiesChanged per second, and this many HandshakeCompleted signals:
-// a reconnect storm must not flood the bus. Dropped signals are counted.
+// One PropertiesChanged per 250 ms tick at most, and at most 25 HandshakeCompleted signals per
+// tick (100/s): a reconnect storm must not flood the bus. Dropped signals are counted.
 constexpr std::uint64_t kPropertiesIntervalUs = 250'000;
 constexpr std::size_t kMaxSignalsPerTick = 25;
 
@@ -84,7 +84,11 @@ struct AgentBus::Impl {
             if (entry && user) {
                 int count = 64;
                 std::vector<gid_t> groups(static_cast<std::size_t>(count));
-                if (getgrouplist(user->pw_name, user->pw_gid, groups.data(), &count) >= 0) {
+                if (getgrouplist(user->pw_name, user->pw_gid, groups.data(), &count) < 0) {
+                    groups.resize(static_cast<std::size_t>(count));  // count now says how many
+                    if (getgrouplist(user->pw_name, user->pw_gid, groups.data(), &count) < 0) count = 0;
+                }
+                {
                     for (int i = 0; i < count; ++i) {
                         if (groups[static_cast<std::size_t>(i)] == entry->gr_gid) return true;
                     }
@@ -124,7 +128,9 @@ struct AgentBus::Impl {
         if (generation != last_generation) {
             last_generation = generation;
             sd_bus_emit_properties_changed(bus, kObjectPath, kInterface, "PendingHandshakes", "InFlight",
-                                           "Accepted", "Succeeded", "Failed", "TimedOut", nullptr);
+                                           "Accepted", "Succeeded", "Failed", "TimedOut", "QueueDrains",
+                                           "MulticastOverruns", "DoneErrors", "FailedByStatus",
+                                           "LatencyP50Ms", "LatencyP99Ms", nullptr);
         }
     }
 

@@ -57,6 +57,8 @@ void configure(bool mirror_to_stderr, int loglevel) {
 
 void set_loglevel(int loglevel) { g_loglevel = loglevel; }
 
+bool to_stderr_enabled() { return g_stderr.load(); }
+
 void line(Level level, std::string_view message) {
     if (level == Level::kDebug && g_loglevel.load() <= 0) return;
     if (g_journal) {

@@ -13,6 +13,8 @@ enum class Level { kError, kWarning, kInfo, kDebug };
 
 void configure(bool mirror_to_stderr, int loglevel);
 void set_loglevel(int loglevel);
+// Whether log lines already reach standard error.
+bool to_stderr_enabled();
 void line(Level level, std::string_view message);
 inline void error(std::string_view message) { line(Level::kError, message); }
 inline void warning(std::string_view message) { line(Level::kWarning, message); }

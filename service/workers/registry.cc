@@ -48,16 +48,19 @@ void Registry::job_finished(const CompletedHandshake& completed) {
 void Registry::count_drain() {
     std::lock_guard lock(mutex_);
     ++counters_.queue_drains;
+    generation_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Registry::count_overrun() {
     std::lock_guard lock(mutex_);
     ++counters_.multicast_overruns;
+    generation_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Registry::count_done_error() {
     std::lock_guard lock(mutex_);
     ++counters_.done_errors;
+    generation_.fetch_add(1, std::memory_order_relaxed);
 }
 
 std::vector<job::JobSnapshot> Registry::pending() const {
