@@ -150,8 +150,8 @@ std::vector<tls::PskKey> KeyutilsKeyStore::read_psks_in(KeySerial keyring) {
         for (KeySerial ring : pending) {
             void* raw = nullptr;
             long length = keyctl_read_alloc(ring, &raw);
+            std::unique_ptr<void, FreeDeleter> owned(raw);  // allocated even for an empty keyring
             if (length <= 0) continue;
-            std::unique_ptr<void, FreeDeleter> owned(raw);
             const auto* serials = static_cast<const key_serial_t*>(raw);
             for (long i = 0; i < length / static_cast<long>(sizeof(key_serial_t)); ++i) {
                 auto description = describe(serials[i]);
@@ -197,8 +197,8 @@ std::vector<KeySerial> RequestKeyringLinks::process_keyring_contents() {
     if (keyctl_get_keyring_ID(KEY_SPEC_PROCESS_KEYRING, 0) < 0) return contents;
     void* raw = nullptr;
     long length = keyctl_read_alloc(KEY_SPEC_PROCESS_KEYRING, &raw);
+    std::unique_ptr<void, FreeDeleter> owned(raw);  // allocated even for an empty keyring
     if (length <= 0) return contents;
-    std::unique_ptr<void, FreeDeleter> owned(raw);
     const auto* serials = static_cast<const key_serial_t*>(raw);
     contents.assign(serials, serials + length / sizeof(key_serial_t));
     std::sort(contents.begin(), contents.end());

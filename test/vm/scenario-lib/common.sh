@@ -14,6 +14,10 @@ check() {  # check DESCRIPTION COMMAND...
 }
 die() { echo "FATAL - $*" >&2; dump_logs; exit 1; }
 finish() {
+    # Under the ASan+UBSan daemon (./check's sanitizer pass) any report is a failure.
+    if [ -f "$HS_LOG" ] && grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$HS_LOG"; then
+        fail "sanitizer report in handshaked's log: $(grep -m1 -E 'ERROR: |runtime error:' "$HS_LOG")"
+    fi
     echo "$(basename "$0" .sh): $passed passed, $failed failed"
     [ "$failed" -eq 0 ] || { dump_logs; exit 1; }
     exit 0
@@ -149,4 +153,112 @@ nvme_connect() {
     read -r answer <&9
     exec 9>&-
     echo "$answer" | sed -n 's/.*instance=\([0-9]*\).*/nvme\1/p'
+}
+
+# ---- kernel-shim scenarios (shim-matrix, interop, burst, hostile-peers, faults) ----------------
+# Logs of earlier handshaked instances when a scenario restarts it (save_log before restarting).
+HS_LOG_ALL=/tmp/handshaked-earlier.log
+
+load_shim() { modprobe tls && modprobe handshake_shim; }
+
+save_log() { [ -f "$HS_LOG" ] && cat "$HS_LOG" >> "$HS_LOG_ALL"; return 0; }
+
+# Every check of every scenario ends with this: handshaked reports impossible states as "internal:".
+check_no_internal_errors() {
+    local hits
+    hits=$(grep -h 'internal:' "$HS_LOG" "$HS_LOG_ALL" 2>/dev/null)
+    if [ -z "$hits" ]; then ok "handshaked logged no 'internal:' errors"; else
+        fail "handshaked logged 'internal:' errors: $(echo "$hits" | head -n 5)"; fi
+}
+
+hs_fds() { ls "/proc/${1:-$HS_PID}/fd" 2>/dev/null | wc -l; }
+hs_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/${1:-$HS_PID}/status"; }
+
+# wait_hs_fds MAX [SECONDS]: until handshaked holds at most MAX fds (jobs finished, fds closed).
+wait_hs_fds() {
+    local max=$1 i
+    for i in $(seq 1 $(( ${2:-5} * 10 ))); do
+        [ "$(hs_fds)" -le "$max" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# wait_for FILE-OR-COMMAND: wait_for_log PATTERN [SECONDS] on $HS_LOG.
+wait_for_log() {
+    local i
+    for i in $(seq 1 $(( ${2:-5} * 10 ))); do
+        grep -q -- "$1" "$HS_LOG" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+wait_for_file() {  # wait_for_file FILE [SECONDS]: until FILE is non-empty
+    local i
+    for i in $(seq 1 $(( ${2:-5} * 10 ))); do [ -s "$1" ] && return 0; sleep 0.1; done
+    return 1
+}
+wait_for_listen() {  # wait_for_listen PORT [SECONDS]
+    local i
+    for i in $(seq 1 $(( ${2:-5} * 10 ))); do
+        ss -Hltn "sport = :$1" 2>/dev/null | grep -q . && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# user_key DESCRIPTION FILE [PERM]: a user key in root's user keyring holding FILE; prints its
+# serial. The default permission lets any process of uid 0 read it by serial (handshaked does not
+# possess @u: it joins a session keyring of its own); pass 0x3f010000 for one it cannot read.
+user_key() {
+    local serial
+    serial=$(keyctl padd user "$1" @u < "$2") || return 1
+    keyctl setperm "$serial" "${3:-0x3f3f0000}" || return 1
+    echo "$serial"
+}
+
+# Outcome histogram of a hsshimctl --json file: {"role/result/phase": count, ...}
+shim_hist() {
+    jq -M -c '[.sessions[] | "\(.role)/\(.result)/\(.phase)" + (if .alert > 0 then "/alert=\(.alert / 256 | floor)/\(.alert % 256)" else "" end)] | group_by(.) | map({(.[0]): length}) | add' "$1" 2>/dev/null
+}
+
+# check_shim DESCRIPTION OUT.json hsshimctl ARGS...: runs it with --json (its --expect-* options
+# decide); ok if it exits 0. OUT.json keeps the result for further checks.
+check_shim() {
+    local what=$1 out=$2 rc
+    shift 2
+    "$@" --json > "$out" 2> "$out.err"
+    rc=$?
+    if [ $rc -eq 0 ]; then ok "$what"; else
+        fail "$what: hsshimctl exit $rc: $(shim_hist "$out") $(tail -n 3 "$out.err" | tr '\n' ' ')"; fi
+    return $rc
+}
+
+# jq_check DESCRIPTION FILE FILTER: ok if the jq filter prints true for FILE.
+jq_check() {
+    local what=$1 file=$2 filter=$3 out
+    if out=$(jq -e "$filter" "$file" 2>&1) && [ "$out" = true ]; then ok "$what"; else
+        fail "$what: jq '$filter' gave '$(echo "$out" | head -c 300)'"; fi
+}
+
+# Handshake log lines after a mark: mark=$(log_mark); ...; log_since "$mark"
+log_mark() { handshake_lines 2>/dev/null | wc -l; }
+log_since() { handshake_lines 2>/dev/null | tail -n +$(( $1 + 1 )); }
+# wait_log_since MARK COUNT [SECONDS]: until COUNT handshake lines followed the mark.
+wait_log_since() {
+    local i
+    for i in $(seq 1 $(( ${3:-5} * 10 ))); do
+        [ "$(log_since "$1" | wc -l)" -ge "$2" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# Peer identities handshaked returns for certificates are asymmetric keys (not readable); /proc/keys
+# shows the key id the kernel parsed from the certificate: the last 4 bytes of its subject key id.
+key_cert_id() {  # key_cert_id SERIAL -> e.g. c3fdec95 (empty if there is no such key)
+    awk -v s="$(printf '%08x' "$1")" '$1 == s' /proc/keys | sed -n 's/.* X509\.[^ ]* \([0-9a-f]*\) .*/\1/p'
+}
+cert_id() {  # cert_id PEM -> the same 8 hex digits for a certificate file
+    openssl x509 -in "$1" -noout -ext subjectKeyIdentifier | tail -n 1 | tr -d ' :\n' | tail -c 8 | tr 'A-F' 'a-f'
 }
