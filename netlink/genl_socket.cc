@@ -191,7 +191,15 @@ Result<AcceptOutcome> RequestChannel::accept() {
                            sequence);
     if (!answer) return answer.error();
     if (answer->kernel_errno == EAGAIN) return AcceptOutcome{};  // nothing pending
-    if (answer->kernel_errno != 0) return errno_error("ACCEPT refused by the kernel", answer->kernel_errno);
+    // Only these come before the kernel dequeues a request (permission, a malformed ACCEPT, no
+    // handshake state in this netns); every other error is about the request it dequeued.
+    const int refused = answer->kernel_errno;
+    if (refused == EPERM || refused == EINVAL || refused == EOPNOTSUPP || refused == ENOENT)
+        return errno_error("ACCEPT refused by the kernel", refused);
+    if (refused != 0) {
+        return AcceptOutcome{FailedAccept{errno_error(
+            "ACCEPT refused by the kernel (it answered that request with EIO itself)", refused)}};
+    }
     if (answer->reply.empty()) return make_error(Failure::kLocalFault, "ACCEPT: acknowledged without a reply");
     auto request = parse_accept_reply(answer->reply);
     if (request) return AcceptOutcome{std::move(request.value())};

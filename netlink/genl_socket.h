@@ -58,8 +58,15 @@ struct RejectedAccept {
     Error error;
 };
 
+// An ACCEPT the kernel failed after taking the oldest request off its queue (fd table full, a
+// consumer keyring it could not link, ...): it completed that request with EIO itself. Requests
+// queued behind it still wait, so the caller goes on draining.
+struct FailedAccept {
+    Error error;
+};
+
 using AcceptOutcome = std::variant<std::monostate /* nothing pending */, HandshakeRequest,
-                                   RejectedAccept>;
+                                   RejectedAccept, FailedAccept>;
 
 // A unicast socket for ACCEPT and DONE; used by one thread at a time.
 class RequestChannel {

@@ -1,10 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "service/daemon.h"
 
+#include <sys/resource.h>
+
+#include <algorithm>
+
 #include "service/log/log.h"
 #include "service/tls/wolfssl/wolfssl_engine.h"
 
 namespace handshaked {
+namespace {
+
+// Every job in flight holds its socket's fd (the kernel installs it at ACCEPT), and wolfSSL opens
+// /dev/urandom for each new session. The usual soft limit of 1024 (systemd's default, hard limit
+// 524288) is less than the 2 x 512 jobs two workers hold at their default capacity: at 1,000
+// concurrent loopback pairs, ACCEPTs failed (the kernel answers EIO to the consumer) and so did
+// wolfSSL_new. Raise the soft limit, within the hard one, to what the workers can hold.
+void raise_open_file_limit(unsigned workers, const config::Config& config) {
+    const rlim_t wanted = static_cast<rlim_t>(workers) * config.max_handshakes_per_worker + 64;
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= wanted) return;
+    limit.rlim_cur = std::min(wanted, limit.rlim_max);
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur < wanted)
+        log::warning("the open-file limit is below the " + std::to_string(wanted) +
+                     " fds the workers can hold at max_handshakes_per_worker; raise LimitNOFILE");
+}
+
+}  // namespace
 
 Result<std::shared_ptr<workers::ServiceSnapshot>> build_snapshot(const std::string& path) {
     auto snapshot = std::make_shared<workers::ServiceSnapshot>();
@@ -44,6 +66,7 @@ Result<void> Daemon::start() {
 
     unsigned count = snapshot.value()->config.workers;
     if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
+    raise_open_file_limit(count, snapshot.value()->config);
     for (unsigned i = 0; i < count; ++i) {
         auto worker = std::make_unique<workers::Worker>(static_cast<int>(i), context_);
         if (auto opened = worker->open(); !opened) return opened.error();
@@ -64,6 +87,7 @@ Result<void> Daemon::reload() {
     }
     snapshot.value()->keys->link_consumer_keyrings();
     log::set_loglevel(snapshot.value()->config.loglevel);
+    raise_open_file_limit(static_cast<unsigned>(workers_.size()), snapshot.value()->config);
     context_.snapshot.set(snapshot.value());
     log::info("configuration reloaded from " + (config_path_.empty() ? std::string("built-in defaults") : config_path_));
     return {};

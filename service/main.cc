@@ -3,6 +3,7 @@
 // compatible with tlshd: handshaked [-c|--config FILE] [-s|--stderr] [-h|--help] [-v|--version]
 #include <getopt.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -64,6 +65,10 @@ int main(int argc, char** argv) {
     }
     if (!config_given) config_path = handshaked::config::default_config_path();
     handshaked::log::configure(mirror_stderr, 0);
+    // No transparent huge pages: glibc gives each worker thread a heap in a 64 MiB mapping, and
+    // with THP "always" (Debian's default) touching it faults in 2 MiB at a time. Measured in
+    // the test guest: 4 MiB of AnonHugePages when idle, 14 MiB after 1,000 concurrent pairs.
+    prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
 
     // Signals are read synchronously from a signalfd in this thread; workers never see them.
     sigset_t signals;

@@ -3,7 +3,10 @@
 
 #include <keyutils.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <iterator>
 #include <cerrno>
 #include <cstdlib>
@@ -170,7 +173,13 @@ std::vector<tls::PskKey> KeyutilsKeyStore::read_psks_in(KeySerial keyring) {
 
 Result<KeySerial> KeyutilsKeyStore::publish_peer_certificate(const std::vector<std::uint8_t>& der,
                                                              std::string_view description) {
-    const std::string name = "TLS x509 " + std::string(description);
+    // add_key() replaces a key of the same type and description in the keyring, and the replaced
+    // key dies with the serial an earlier consumer got as its peer identity. Handshakes with the
+    // same peer name are common (reconnects, several mounts of one server), so every key gets a
+    // description of its own: this process's id and a sequence number.
+    static std::atomic<std::uint64_t> published{0};
+    const std::string name = "TLS x509 " + std::string(description) + " #" + std::to_string(getpid()) +
+                             "." + std::to_string(++published);
     // An asymmetric key makes the certificate inspectable by the kernel; if this kernel cannot
     // parse it, a user key still gives the consumer a real serial holding the certificate.
     key_serial_t serial = add_key("asymmetric", name.c_str(), der.data(), der.size(), KEY_SPEC_USER_KEYRING);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "service/workers/worker.h"
 
+#include <malloc.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +20,17 @@ namespace handshaked::workers {
 namespace {
 
 constexpr int kMaxEvents = 128;
+// Every worker's READY socket gets every READY; when none has room, the kernel fails the
+// consumer's submit with ESRCH. nl_socket_set_buffer_size() is capped by net.core.rmem_max
+// (212992 by default, about 500 queued READYs), which a burst of 1,000 loopback pairs overran
+// while both workers were busy with crypto (929 and 991 drops, 1,518 of 2,000 submits ESRCH).
+// SO_RCVBUFFORCE is not capped; it needs CAP_NET_ADMIN, which ACCEPT needs anyway. 4 MiB holds
+// about 5,000 READYs; the memory is the kernel's, used only while READYs queue up.
+constexpr int kReadyBufferBytes = 4 << 20;
+// A worker without jobs for this long (after start-up too) returns free heap to the system:
+// glibc keeps freed memory in its arenas, so idle RSS would stay at the last burst's peak, and
+// after start-up would include what building the engine allocated and freed again.
+constexpr int kIdleTrimMs = 1000;
 
 std::int64_t unix_ms_now() {
     timespec now{};
@@ -39,6 +52,9 @@ Result<void> Worker::open() {
     auto listener = netlink::ReadyListener::open(context_.family);
     if (!listener) return listener.error();
     listener_ = std::make_unique<netlink::ReadyListener>(std::move(listener.value()));
+    const int ready_buffer = kReadyBufferBytes;
+    if (setsockopt(listener_->fd(), SOL_SOCKET, SO_RCVBUFFORCE, &ready_buffer, sizeof ready_buffer) != 0)
+        log::warning(std::string("worker: READY buffer capped by net.core.rmem_max: ") + std::strerror(errno));
     auto channel = netlink::RequestChannel::open(context_.family);
     if (!channel) return channel.error();
     channel_ = std::make_unique<netlink::RequestChannel>(std::move(channel.value()));
@@ -80,6 +96,10 @@ void Worker::run() {
         if (count < 0 && errno != EINTR) {
             log::error(std::string("worker: epoll_wait: ") + std::strerror(errno));
             break;
+        }
+        if (count == 0 && jobs_.empty() && !heap_trimmed_) {
+            malloc_trim(0);
+            heap_trimmed_ = true;
         }
         for (int i = 0; i < count; ++i) {
             const int fd = events[i].data.fd;
@@ -148,6 +168,11 @@ bool Worker::accept_one() {
             answer_rejected(*rejected);
             return true;
         }
+        if (auto* failed = std::get_if<netlink::FailedAccept>(&accepted.value())) {
+            keys::RequestKeyringLinks::unlink(added);
+            log::error(failed->error.message);
+            return true;  // that request is gone; the ones behind it still wait
+        }
         auto& request = std::get<HandshakeRequest>(accepted.value());
         // Kernels before 6.17 do not name the request's keyring: the link is it.
         if (!request.keyring && added.size() == 1) request.keyring = added.front();
@@ -157,6 +182,7 @@ bool Worker::accept_one() {
             log::debug("keyring " + std::to_string(keyring) + " read for handshake " +
                        std::to_string(active.job->snapshot().id) + " and unlinked again");
     }
+    heap_trimmed_ = false;
     start_job(std::move(active));
     return true;
 }
@@ -192,6 +218,7 @@ void Worker::start_job(ActiveJob active) {
         log::error("internal: fd " + std::to_string(fd) + " accepted twice");
         return;
     }
+    deadlines_.emplace(entry->second.job->deadline(), fd);
     apply(fd, entry->second.job->start());
 }
 
@@ -223,6 +250,7 @@ void Worker::finish(int fd) {
     ActiveJob& active = node.mapped();
     const auto& job = *active.job;
     const auto& snapshot = job.snapshot();
+    deadlines_.erase({job.deadline(), fd});
 
     if (active.snapshot->config.delay_done_s > 0)  // tlshd's [debug] delay_done test hook
         std::this_thread::sleep_for(std::chrono::seconds(active.snapshot->config.delay_done_s));
@@ -258,9 +286,8 @@ void Worker::finish(int fd) {
 void Worker::expire_deadlines() {
     const auto now = job::Clock::now();
     std::vector<int> expired;
-    for (const auto& [fd, active] : jobs_) {
-        if (active.job->deadline() <= now) expired.push_back(fd);
-    }
+    for (auto next = deadlines_.begin(); next != deadlines_.end() && next->first <= now; ++next)
+        expired.push_back(next->second);
     for (int fd : expired) {
         auto entry = jobs_.find(fd);
         if (entry != jobs_.end()) apply(fd, entry->second.job->on_deadline());
@@ -268,9 +295,9 @@ void Worker::expire_deadlines() {
 }
 
 int Worker::epoll_timeout_ms() const {
-    if (jobs_.empty()) return -1;
-    auto earliest = jobs_.begin()->second.job->deadline();
-    for (const auto& [fd, active] : jobs_) earliest = std::min(earliest, active.job->deadline());
+    if (jobs_.empty()) return heap_trimmed_ ? -1 : kIdleTrimMs;
+    if (deadlines_.empty()) return -1;
+    const auto earliest = deadlines_.begin()->first;
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(earliest - job::Clock::now()).count();
     return static_cast<int>(std::clamp<long long>(wait + 1, 0, 60'000));
 }

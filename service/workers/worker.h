@@ -9,6 +9,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <utility>
 
 #include "netlink/genl_socket.h"
 #include "service/base/unique_fd.h"
@@ -93,7 +95,11 @@ private:
     UniqueFd wake_;
     std::atomic<bool> stopping_{false};
     bool requests_may_be_pending_ = true;  // drain at start-up
+    bool heap_trimmed_ = false;            // malloc_trim ran since the last job started (or start-up)
     std::map<int, ActiveJob> jobs_;
+    // The jobs' deadlines in order: the loop reads the earliest after every wake-up, and a scan
+    // of jobs_ there cost O(jobs) per event (up to 512 per worker).
+    std::set<std::pair<job::Clock::time_point, int>> deadlines_;
     LinuxSocketOps socket_ops_;
     LinuxKtlsInstaller ktls_;
 };
