@@ -97,18 +97,19 @@ Expected model(std::span<const std::uint8_t> bytes) {
     return e;
 }
 
-// accept_reply_sockfd(): the first sockfd attribute of a message whose headers fit, if it is a
+// accept_reply_sockfd(): the last sockfd attribute of a message whose headers fit, if it is a
 // well-formed non-negative s32; any command.
 std::optional<int> model_sockfd(std::span<const std::uint8_t> bytes) {
     auto message = fuzz::read_genl(bytes);
     if (!message) return std::nullopt;
+    // The last sockfd attribute counts, as in parse_accept_reply().
+    std::optional<int> sockfd;
     for (const Attr& a : fuzz::walk_attributes(message->attributes).attrs) {
         if (a.type != 1) continue;
         auto v = a.u32();
-        if (v && static_cast<int>(*v) >= 0) return static_cast<int>(*v);
-        return std::nullopt;
+        sockfd = v && static_cast<int>(*v) >= 0 ? std::optional<int>(static_cast<int>(*v)) : std::nullopt;
     }
-    return std::nullopt;
+    return sockfd;
 }
 
 }  // namespace
@@ -129,6 +130,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     const HandshakeRequest& r = *request;
     FUZZ_CHECK(r.sockfd >= 0 && r.sockfd == e.sockfd);
+    FUZZ_CHECK(fd == r.sockfd);  // the fd a rejected reply would be answered on is the same one
     FUZZ_CHECK(r.role == e.role);
     FUZZ_CHECK(r.auth == e.auth);
     FUZZ_CHECK(r.timeout_ms == e.timeout_ms);
