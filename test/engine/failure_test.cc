@@ -43,27 +43,6 @@ tls::PskKey make_psk(std::string identity, std::size_t key_size, KeySerial seria
 const std::string kNvmeIdentity =
     "NVMe0R01 nqn.2014-08.org.nvmexpress:uuid:host nqn.2014-08.org.nvmexpress:uuid:subsys";
 
-SessionParams client_params(AuthMode auth, std::optional<std::string> peername = "localhost") {
-    SessionParams params;
-    params.role = Role::kClient;
-    params.auth = auth;
-    params.peername = std::move(peername);
-    return params;
-}
-
-SessionParams server_params(AuthMode auth) {
-    SessionParams params;
-    params.role = Role::kServer;
-    params.auth = auth;
-    return params;
-}
-
-tls::EngineConfig server_with(std::string_view cert, std::string_view key) {
-    auto config = test_config();
-    config.server.certificate = cert_path(cert);
-    config.server.private_key = cert_path(key);
-    return config;
-}
 
 #define EXPECT_FAILED_WITH(session, progress, expected)                                     \
     do {                                                                                    \

@@ -131,27 +131,6 @@ void check_key_material(Handshake& hs, TcpPair& pair, Cipher expected) {
     EXPECT_NE(read.error, WOLFSSL_ERROR_WANT_READ);
 }
 
-SessionParams client_params(AuthMode auth, std::optional<std::string> peername = "localhost") {
-    SessionParams params;
-    params.role = Role::kClient;
-    params.auth = auth;
-    params.peername = std::move(peername);
-    return params;
-}
-
-SessionParams server_params(AuthMode auth) {
-    SessionParams params;
-    params.role = Role::kServer;
-    params.auth = auth;
-    return params;
-}
-
-tls::EngineConfig server_with(std::string_view cert, std::string_view key) {
-    auto config = test_config();
-    config.server.certificate = cert_path(cert);
-    config.server.private_key = cert_path(key);
-    return config;
-}
 
 // ---- server certificate only (client "unauthenticated") ----------------------------------
 

@@ -352,4 +352,26 @@ bool wolfssl_write(tls::TlsSession& session, int fd, std::string_view data) {
     }
 }
 
+tls::SessionParams client_params(AuthMode auth, std::optional<std::string> peername) {
+    tls::SessionParams params;
+    params.role = Role::kClient;
+    params.auth = auth;
+    params.peername = std::move(peername);
+    return params;
+}
+
+tls::SessionParams server_params(AuthMode auth) {
+    tls::SessionParams params;
+    params.role = Role::kServer;
+    params.auth = auth;
+    return params;
+}
+
+tls::EngineConfig server_with(std::string_view cert, std::string_view key) {
+    auto config = test_config();
+    config.server.certificate = cert_path(cert);
+    config.server.private_key = cert_path(key);
+    return config;
+}
+
 }  // namespace handshaked::test

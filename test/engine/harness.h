@@ -62,8 +62,14 @@ struct Handshake {
     tls::Progress server_progress = tls::Progress::kFailed;
 };
 
+// Session parameters as a job builds them for a client (verifying peername) or a server.
+tls::SessionParams client_params(AuthMode auth, std::optional<std::string> peername = "localhost");
+tls::SessionParams server_params(AuthMode auth);
+
 // An engine config where both sides trust the EC and RSA test CAs and nothing else.
 tls::EngineConfig test_config();
+// test_config() with this server certificate and key (names in test/certs).
+tls::EngineConfig server_with(std::string_view cert, std::string_view key);
 std::unique_ptr<tls::TlsEngine> make_engine(const tls::EngineConfig& config,
                                             std::vector<std::string>* log = nullptr);
 
