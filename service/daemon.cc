@@ -72,7 +72,12 @@ Result<void> Daemon::start() {
         if (auto opened = worker->open(); !opened) return opened.error();
         workers_.push_back(std::move(worker));
     }
-    for (auto& worker : workers_) threads_.emplace_back([w = worker.get()] { w->run(); });
+    for (auto& worker : workers_) {
+        threads_.emplace_back([w = worker.get()] {
+            w->run();
+            tls::release_wolfssl_thread_state();  // the thread's EC tables die with it
+        });
+    }
     log::info("serving the kernel's handshake requests with " + std::to_string(count) + " workers (" +
               std::string(snapshot.value()->engine->library_name()) + ", config " +
               (config_path_.empty() ? std::string("built-in defaults") : config_path_) + ")");

@@ -1025,4 +1025,10 @@ WOLFSSL* wolfssl_handle_for_testing(TlsSession& session) {
     return wolf_session ? wolf_session->native() : nullptr;
 }
 
+void release_wolfssl_thread_state() {
+#ifdef FP_ECC
+    wc_ecc_fp_free();
+#endif
+}
+
 }  // namespace handshaked::tls
