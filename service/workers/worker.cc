@@ -206,7 +206,7 @@ Worker::ActiveJob Worker::make_job(HandshakeRequest request) {
     auto job = std::make_unique<job::HandshakeJob>(
         context_.next_job_id.fetch_add(1), index_, std::move(request), effects, job::Clock::now(),
         std::chrono::milliseconds(snapshot->config.default_timeout_ms));
-    return ActiveJob{std::move(job), std::move(snapshot), job::Wait::kNothing};
+    return ActiveJob{std::move(job), std::move(snapshot)};
 }
 
 void Worker::start_job(ActiveJob active) {
@@ -226,7 +226,13 @@ void Worker::apply(int fd, job::Wait wait) {
     auto entry = jobs_.find(fd);
     if (entry == jobs_.end()) return;
     ActiveJob& active = entry->second;
-    context_.registry.job_updated(active.job->snapshot());
+    // Observers care about state changes, not every I/O event: the registry's lock is shared
+    // by all workers.
+    const auto& snapshot = active.job->snapshot();
+    if (snapshot.state != active.reported_state && snapshot.state != job::JobState::kDone) {
+        context_.registry.job_updated(snapshot);
+        active.reported_state = snapshot.state;
+    }
     if (wait == job::Wait::kNothing) {
         if (active.waiting_for != job::Wait::kNothing) epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
         finish(fd);
@@ -280,7 +286,8 @@ void Worker::finish(int fd) {
     active.job.reset();  // closes the fd
     log::handshake(completed);
     context_.registry.job_finished(completed);
-    requests_may_be_pending_ = true;  // capacity freed: a request may be waiting for it
+    // No ACCEPT here: requests_may_be_pending_ is cleared only by an empty queue, so a worker
+    // that stopped draining at capacity drains again on its next loop.
 }
 
 void Worker::expire_deadlines() {

@@ -73,6 +73,7 @@ private:
         std::unique_ptr<job::HandshakeJob> job;
         std::shared_ptr<ServiceSnapshot> snapshot;
         job::Wait waiting_for = job::Wait::kNothing;
+        job::JobState reported_state = job::JobState::kAccepted;  // what the registry last saw
     };
 
     // ACCEPT until the kernel has nothing pending or this worker is full; returns how many.
