@@ -88,23 +88,20 @@ int main(int argc, char** argv) {
         return daemon.kernel_unsupported() ? kExitNoKernelSupport : 1;
     }
 
-    // D-Bus is for observing; the service works without a system bus (early boot, initramfs).
-    // Reload() over D-Bus does what SIGHUP does, including telling systemd and the bus adapter.
-    handshaked::Result<std::unique_ptr<handshaked::bus::AgentBus>>* bus_slot = nullptr;
-    auto bus_reload = [&daemon, &bus_slot]() -> handshaked::Result<void> {
+    // SIGHUP and D-Bus Reload() do the same: tell systemd, swap the snapshot (or keep the old
+    // one and say why).
+    auto reload_service = [&daemon]() -> handshaked::Result<void> {
         sd_notify(0, "RELOADING=1");
         auto reloaded = daemon.reload();
         sd_notify(0, "READY=1");
-        if (reloaded && bus_slot && *bus_slot)
-            (**bus_slot)->set_read_group(daemon.context().snapshot.get()->config.read_group);
         return reloaded;
     };
+    // D-Bus is for observing; the service works without a system bus (early boot, initramfs).
     handshaked::bus::BusInfo bus_info{HANDSHAKED_VERSION, daemon.context().family.describe(),
                                       daemon.config_path(), static_cast<unsigned>(daemon.worker_count()),
-                                      daemon.context().snapshot.get()->config.read_group};
-    auto bus = handshaked::bus::AgentBus::start(daemon.context().registry, bus_info, bus_reload);
+                                      [&daemon] { return daemon.context().snapshot.get()->config.read_group; }};
+    auto bus = handshaked::bus::AgentBus::start(daemon.context().registry, bus_info, reload_service);
     if (!bus) handshaked::log::warning(bus.error().message + " (continuing without D-Bus)");
-    bus_slot = &bus;
     sd_notifyf(0, "READY=1\nSTATUS=%s", daemon.status_line().c_str());
 
     std::uint64_t watchdog_usec = 0;
@@ -123,9 +120,7 @@ int main(int argc, char** argv) {
         signalfd_siginfo info{};
         if (read(signal_fd, &info, sizeof info) != sizeof info) continue;
         if (info.ssi_signo == SIGHUP || info.ssi_signo == SIGUSR1) {
-            sd_notify(0, "RELOADING=1");
-            if (daemon.reload() && bus) (*bus)->set_read_group(daemon.context().snapshot.get()->config.read_group);
-            sd_notify(0, "READY=1");
+            (void)reload_service();  // a refused file is logged; the running snapshot stays
             continue;
         }
         handshaked::log::info("stopping: answering the handshakes in flight");

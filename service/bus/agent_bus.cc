@@ -8,12 +8,14 @@
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -38,7 +40,6 @@ struct AgentBus::Impl {
     workers::Registry& registry;
     BusInfo info;
     ReloadFunction reload;
-    std::mutex read_group_mutex;
 
     sd_bus* bus = nullptr;
     sd_event* event = nullptr;
@@ -61,53 +62,50 @@ struct AgentBus::Impl {
         if (wake_fd >= 0) close(wake_fd);
     }
 
-    // Root may do everything; members of the configured group may read.
-    bool may_read(sd_bus_message* message, sd_bus_error* error) {
+    // The caller's effective uid, or nullopt (and an AccessDenied error) if the bus cannot say.
+    static std::optional<uid_t> sender_uid(sd_bus_message* message, sd_bus_error* error) {
         uid_t uid = 0;
         sd_bus_creds* creds = nullptr;
-        if (sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID, &creds) < 0 ||
-            sd_bus_creds_get_euid(creds, &uid) < 0) {
-            sd_bus_creds_unref(creds);
-            sd_bus_error_set_const(error, SD_BUS_ERROR_ACCESS_DENIED, "cannot identify the caller");
-            return false;
-        }
+        const bool known = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID, &creds) >= 0 &&
+                           sd_bus_creds_get_euid(creds, &uid) >= 0;
         sd_bus_creds_unref(creds);
-        if (uid == 0) return true;
-        std::string group_name;
-        {
-            std::lock_guard lock(read_group_mutex);
-            group_name = info.read_group;
+        if (!known) {
+            sd_bus_error_set_const(error, SD_BUS_ERROR_ACCESS_DENIED, "cannot identify the caller");
+            return std::nullopt;
         }
-        if (!group_name.empty()) {
-            const struct group* entry = getgrnam(group_name.c_str());
-            const passwd* user = getpwuid(uid);
-            if (entry && user) {
-                int count = 64;
-                std::vector<gid_t> groups(static_cast<std::size_t>(count));
-                if (getgrouplist(user->pw_name, user->pw_gid, groups.data(), &count) < 0) {
-                    groups.resize(static_cast<std::size_t>(count));  // count now says how many
-                    if (getgrouplist(user->pw_name, user->pw_gid, groups.data(), &count) < 0) count = 0;
-                }
-                {
-                    for (int i = 0; i < count; ++i) {
-                        if (groups[static_cast<std::size_t>(i)] == entry->gr_gid) return true;
-                    }
-                }
-            }
+        return uid;
+    }
+
+    static bool in_group(uid_t uid, const std::string& group_name) {
+        const struct group* entry = getgrnam(group_name.c_str());
+        const passwd* user = getpwuid(uid);
+        if (!entry || !user) return false;
+        int count = 64;
+        std::vector<gid_t> groups(static_cast<std::size_t>(count));
+        if (getgrouplist(user->pw_name, user->pw_gid, groups.data(), &count) < 0) {
+            groups.resize(static_cast<std::size_t>(count));  // count now says how many
+            if (getgrouplist(user->pw_name, user->pw_gid, groups.data(), &count) < 0) return false;
         }
+        return std::find(groups.begin(), groups.begin() + count, entry->gr_gid) != groups.begin() + count;
+    }
+
+    // Root may do everything; members of the configured group may read.
+    bool may_read(sd_bus_message* message, sd_bus_error* error) {
+        auto uid = sender_uid(message, error);
+        if (!uid) return false;
+        if (*uid == 0) return true;
+        const std::string group_name = info.read_group ? info.read_group() : std::string();
+        if (!group_name.empty() && in_group(*uid, group_name)) return true;
         sd_bus_error_set_const(error, SD_BUS_ERROR_ACCESS_DENIED,
                                "reading handshaked's state needs root or the configured [dbus] read_group");
         return false;
     }
 
     bool may_write(sd_bus_message* message, sd_bus_error* error) {
-        uid_t uid = 1;
-        sd_bus_creds* creds = nullptr;
-        bool root = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID, &creds) >= 0 &&
-                    sd_bus_creds_get_euid(creds, &uid) >= 0 && uid == 0;
-        sd_bus_creds_unref(creds);
-        if (!root) sd_bus_error_set_const(error, SD_BUS_ERROR_ACCESS_DENIED, "only root may do this");
-        return root;
+        auto uid = sender_uid(message, error);
+        if (!uid) return false;
+        if (*uid != 0) sd_bus_error_set_const(error, SD_BUS_ERROR_ACCESS_DENIED, "only root may do this");
+        return *uid == 0;
     }
 
     void emit_queued() {
@@ -333,11 +331,6 @@ AgentBus::~AgentBus() {
     const std::uint64_t one = 1;
     [[maybe_unused]] auto w = write(impl_->wake_fd, &one, sizeof one);
     if (impl_->thread.joinable()) impl_->thread.join();
-}
-
-void AgentBus::set_read_group(const std::string& group) {
-    std::lock_guard lock(impl_->read_group_mutex);
-    impl_->info.read_group = group;
 }
 
 }  // namespace handshaked::bus

@@ -22,7 +22,9 @@ struct BusInfo {
     std::string kernel_support;  // KernelFamily::describe()
     std::string config_path;
     unsigned workers = 0;
-    std::string read_group;  // besides root, who may read properties and history
+    // Besides root, the group that may read properties and history. Asked on every access, so
+    // a reload that changes it applies at once.
+    std::function<std::string()> read_group;
 };
 
 class AgentBus {
@@ -35,9 +37,6 @@ public:
     ~AgentBus();
     AgentBus(const AgentBus&) = delete;
     AgentBus& operator=(const AgentBus&) = delete;
-
-    // After a reload: the group allowed to read may have changed.
-    void set_read_group(const std::string& group);
 
     struct Impl;
     explicit AgentBus(std::unique_ptr<Impl> impl);  // use start()
