@@ -71,7 +71,7 @@ Result<tls::SessionParams> HandshakeJob::session_params() {
         // link for it exists) and the consumers' well-known ones.
         std::vector<tls::PskKey> own;
         if (request_.keyring) own = effects_.keys.read_psks_in(*request_.keyring);
-        auto scope = effects_.keys.search_scope(request_);
+        auto scope = effects_.keys.shared_keyrings();
         keys::KeyStore* store = &effects_.keys;
         std::string* note = &psk_lookup_note_;
         const KeySerial own_keyring = request_.keyring.value_or(0);

@@ -37,10 +37,10 @@ public:
     virtual Result<KeySerial> publish_peer_certificate(const std::vector<std::uint8_t>& der,
                                                        std::string_view description) = 0;
 
-    // The keyrings a server-side PSK lookup may search for this request besides its own keyring
-    // (read up front with read_psks_in): the consumers' well-known keyrings and the configured
-    // ones, which this process keeps linked in its session keyring.
-    virtual std::vector<KeySerial> search_scope(const HandshakeRequest& request) = 0;
+    // The keyrings a server-side PSK lookup searches besides the request's own (read up front
+    // with read_psks_in): the consumers' well-known keyrings and the configured ones, which this
+    // process keeps linked in its session keyring. The same for every request.
+    virtual std::vector<KeySerial> shared_keyrings() = 0;
 };
 
 }  // namespace handshaked::keys

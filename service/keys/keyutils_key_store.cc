@@ -15,6 +15,9 @@
 namespace handshaked::keys {
 namespace {
 
+// How long a lookup of the shared keyrings by name stays good.
+constexpr std::chrono::seconds kSharedKeyringRefresh{10};
+
 struct FreeDeleter {
     void operator()(void* p) const { std::free(p); }
 };
@@ -64,18 +67,28 @@ KeyutilsKeyStore::KeyutilsKeyStore(std::vector<std::string> configured_keyrings,
     : configured_keyrings_(std::move(configured_keyrings)),
       peer_certificate_lifetime_s_(peer_certificate_lifetime_s) {}
 
-std::vector<KeySerial> KeyutilsKeyStore::named_keyrings() {
+void KeyutilsKeyStore::refresh_shared_keyrings() {
     std::vector<KeySerial> serials;
     auto add = [&](const std::string& name) {
-        // find_key_by_type_and_desc also links nothing; it searches what this process can see
-        // and, failing that, /proc/keys-visible keyrings by name.
+        // Searches what this process can see and, failing that, /proc/keys-visible keyrings.
         key_serial_t serial = find_key_by_type_and_desc("keyring", name.c_str(), 0);
         if (serial > 0 && std::find(serials.begin(), serials.end(), serial) == serials.end())
             serials.push_back(serial);
     };
     for (const char* name : kConsumerKeyrings) add(name);
     for (const auto& name : configured_keyrings_) add(name);
-    return serials;
+    // Linked, their keys are "possessed" and readable. Best effort: an absent module is fine,
+    // and a keyring that appears later (its module loads) is picked up by a later refresh.
+    for (KeySerial keyring : serials) keyctl_link(keyring, KEY_SPEC_SESSION_KEYRING);
+    shared_ = std::move(serials);
+    shared_resolved_at_ = std::chrono::steady_clock::now();
+}
+
+std::vector<KeySerial> KeyutilsKeyStore::shared_keyrings() {
+    std::lock_guard lock(shared_mutex_);
+    if (!shared_resolved_at_ || std::chrono::steady_clock::now() - *shared_resolved_at_ > kSharedKeyringRefresh)
+        refresh_shared_keyrings();
+    return shared_;
 }
 
 Result<void> KeyutilsKeyStore::link_consumer_keyrings() {
@@ -83,8 +96,9 @@ Result<void> KeyutilsKeyStore::link_consumer_keyrings() {
         return make_error(Failure::kLocalFault,
                           std::string("keyring: cannot join a session keyring: ") + std::strerror(errno));
     }
-    for (KeySerial keyring : named_keyrings()) {
-        keyctl_link(keyring, KEY_SPEC_SESSION_KEYRING);  // best effort: absent modules are fine
+    {
+        std::lock_guard lock(shared_mutex_);
+        refresh_shared_keyrings();
     }
     // The process keyring hangs off each thread's credentials. Created here, before the workers
     // start, it is one keyring shared by every thread; created lazily by the kernel during a
@@ -191,14 +205,6 @@ Result<KeySerial> KeyutilsKeyStore::publish_peer_certificate(const std::vector<s
     // tlshd never removes these and the user keyring fills up; ours expire.
     keyctl_set_timeout(serial, peer_certificate_lifetime_s_);
     return serial;
-}
-
-std::vector<KeySerial> KeyutilsKeyStore::search_scope(const HandshakeRequest&) {
-    std::vector<KeySerial> scope;
-    for (KeySerial keyring : named_keyrings()) {
-        if (std::find(scope.begin(), scope.end(), keyring) == scope.end()) scope.push_back(keyring);
-    }
-    return scope;
 }
 
 std::vector<KeySerial> RequestKeyringLinks::process_keyring_contents() {

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,12 +32,19 @@ public:
     std::vector<tls::PskKey> read_psks_in(KeySerial keyring) override;
     Result<KeySerial> publish_peer_certificate(const std::vector<std::uint8_t>& der,
                                                std::string_view description) override;
-    std::vector<KeySerial> search_scope(const HandshakeRequest& request) override;
+    std::vector<KeySerial> shared_keyrings() override;
 
 private:
-    std::vector<KeySerial> named_keyrings();
+    // Find the keyrings by name and link them into the session keyring. Called at most every
+    // kSharedKeyringRefresh: names are looked up with request_key and, for a keyring that does
+    // not exist (.nfs on an NVMe-only host), a scan of /proc/keys.
+    void refresh_shared_keyrings();
+
     std::vector<std::string> configured_keyrings_;
     unsigned peer_certificate_lifetime_s_;
+    std::mutex shared_mutex_;
+    std::vector<KeySerial> shared_;
+    std::optional<std::chrono::steady_clock::time_point> shared_resolved_at_;
 };
 
 // The kernel links a request's keyring into the process keyring of whoever sent ACCEPT. In a

@@ -47,7 +47,7 @@ public:
         if (!publish_works) return make_error(Failure::kLocalFault, "keyring full");
         return KeySerial{777};
     }
-    std::vector<KeySerial> search_scope(const HandshakeRequest&) override { return {1000}; }
+    std::vector<KeySerial> shared_keyrings() override { return {1000}; }
 
     std::map<KeySerial, tls::PskKey> psks;
     std::vector<std::pair<KeySerial, KeySerial>> x509_reads;
