@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "service/tls/engine.h"
+#include "service/tls/wolfssl/handles.h"
 #include "test/engine/harness.h"
 
 namespace handshaked::test {
@@ -22,23 +23,6 @@ namespace {
 using handshaked::AuthMode;
 using tls::Progress;
 using tls::SessionParams;
-
-struct CtxFree {
-    void operator()(WOLFSSL_CTX* ctx) const { wolfSSL_CTX_free(ctx); }
-};
-struct SslFree {
-    void operator()(WOLFSSL* ssl) const { wolfSSL_free(ssl); }
-};
-
-tls::PskKey make_psk(std::string identity, std::size_t key_size, KeySerial serial,
-                     std::uint8_t fill = 0x42) {
-    tls::PskKey psk;
-    psk.identity = std::move(identity);
-    psk.key = SecureBytes(key_size);
-    for (std::size_t i = 0; i < key_size; ++i) psk.key[i] = static_cast<std::uint8_t>(fill + i);
-    psk.serial = serial;
-    return psk;
-}
 
 const std::string kNvmeIdentity =
     "NVMe0R01 nqn.2014-08.org.nvmexpress:uuid:host nqn.2014-08.org.nvmexpress:uuid:subsys";
@@ -254,13 +238,13 @@ TEST(Failure, RevokedClientCertificate) {
 TEST(Failure, Tls12OnlyClientIsRefused) {
     auto server_engine = make_engine(server_with("server-ec.pem", "server-ec.key"));
     ASSERT_TRUE(server_engine);
-    std::unique_ptr<WOLFSSL_CTX, CtxFree> ctx(wolfSSL_CTX_new(wolfTLSv1_2_client_method()));
+    tls::wolf::CtxPtr ctx(wolfSSL_CTX_new(wolfTLSv1_2_client_method()));
     ASSERT_TRUE(ctx);
     ASSERT_EQ(wolfSSL_CTX_load_verify_locations(ctx.get(), cert_path("ca-bundle.pem").c_str(),
                                                 nullptr),
               WOLFSSL_SUCCESS);
     TcpPair pair;
-    std::unique_ptr<WOLFSSL, SslFree> peer(wolfSSL_new(ctx.get()));
+    tls::wolf::SslPtr peer(wolfSSL_new(ctx.get()));
     ASSERT_EQ(wolfSSL_set_fd(peer.get(), pair.client()), WOLFSSL_SUCCESS);
     auto server = server_engine->start_session(pair.server(), server_params(AuthMode::kX509));
     ASSERT_TRUE(server.ok());
@@ -283,7 +267,7 @@ TEST(Failure, Tls12OnlyClientIsRefused) {
 TEST(Failure, Tls12OnlyServerIsRefused) {
     auto client_engine = make_engine(test_config());
     ASSERT_TRUE(client_engine);
-    std::unique_ptr<WOLFSSL_CTX, CtxFree> ctx(wolfSSL_CTX_new(wolfTLSv1_2_server_method()));
+    tls::wolf::CtxPtr ctx(wolfSSL_CTX_new(wolfTLSv1_2_server_method()));
     ASSERT_TRUE(ctx);
     ASSERT_EQ(wolfSSL_CTX_use_certificate_chain_file(ctx.get(),
                                                      cert_path("server-ec.pem").c_str()),
@@ -292,7 +276,7 @@ TEST(Failure, Tls12OnlyServerIsRefused) {
                                               WOLFSSL_FILETYPE_PEM),
               WOLFSSL_SUCCESS);
     TcpPair pair;
-    std::unique_ptr<WOLFSSL, SslFree> peer(wolfSSL_new(ctx.get()));
+    tls::wolf::SslPtr peer(wolfSSL_new(ctx.get()));
     ASSERT_EQ(wolfSSL_set_fd(peer.get(), pair.server()), WOLFSSL_SUCCESS);
     auto client = client_engine->start_session(pair.client(),
                                                client_params(AuthMode::kUnauthenticated));

@@ -26,16 +26,6 @@ using tls::SessionParams;
 constexpr char kHostNqn[] = "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555";
 constexpr char kSubNqn[] = "nqn.2014-08.org.nvmexpress:uuid:66666666-7777-8888-9999-000000000000";
 
-tls::PskKey make_psk(std::string identity, std::size_t key_size, KeySerial serial,
-                     std::uint8_t fill = 0x42) {
-    tls::PskKey psk;
-    psk.identity = std::move(identity);
-    psk.key = SecureBytes(key_size);
-    for (std::size_t i = 0; i < key_size; ++i) psk.key[i] = static_cast<std::uint8_t>(fill + i);
-    psk.serial = serial;
-    return psk;
-}
-
 std::string nvme_identity(const char* prefix) {
     return std::string(prefix) + " " + kHostNqn + " " + kSubNqn;
 }

@@ -374,4 +374,14 @@ tls::EngineConfig server_with(std::string_view cert, std::string_view key) {
     return config;
 }
 
+tls::PskKey make_psk(std::string identity, std::size_t key_size, KeySerial serial,
+                     std::uint8_t fill) {
+    tls::PskKey psk;
+    psk.identity = std::move(identity);
+    psk.key = SecureBytes(key_size);
+    for (std::size_t i = 0; i < key_size; ++i) psk.key[i] = static_cast<std::uint8_t>(fill + i);
+    psk.serial = serial;
+    return psk;
+}
+
 }  // namespace handshaked::test

@@ -66,6 +66,10 @@ struct Handshake {
 tls::SessionParams client_params(AuthMode auth, std::optional<std::string> peername = "localhost");
 tls::SessionParams server_params(AuthMode auth);
 
+// A PSK whose key bytes are fill, fill+1, ... (distinct fills give distinct keys).
+tls::PskKey make_psk(std::string identity, std::size_t key_size, KeySerial serial,
+                     std::uint8_t fill = 0x42);
+
 // An engine config where both sides trust the EC and RSA test CAs and nothing else.
 tls::EngineConfig test_config();
 // test_config() with this server certificate and key (names in test/certs).
