@@ -58,7 +58,16 @@ MODULE_PARM_DESC(submit_ref_guard,
 #define REC_DATA	23
 
 #define ACCEPT_SLICE_MS		100	/* accept() blocks at most this long per try */
-#define EAGAIN_RETRY_MS		2	/* pending queue full: retry the submit */
+/*
+ * Pending queue full (EAGAIN): retry the submit after a back-off that doubles
+ * per retry from EAGAIN_RETRY_MS up to EAGAIN_RETRY_MAX_MS. Retrying every
+ * jiffy, as this shim first did, had 1,000 waiting sessions make ~750,000
+ * failed submits a second and spend a third of the guest's CPU on them; the
+ * real consumers retry the whole connection seconds later (NVMe's
+ * reconnect_delay, the RPC client's reconnect back-off).
+ */
+#define EAGAIN_RETRY_MS		2
+#define EAGAIN_RETRY_MAX_MS	256
 #define HOLD_POLL_MS		20
 #define ECHO_POLL_JIFFIES	1
 
@@ -449,10 +458,13 @@ static enum step sess_submit(struct shim_sess *s)
 	s->t_submit = 0;
 	s->hs_deadline = 0;
 	if (ret == -EAGAIN && run->p.retry_eagain && now_ns() < run->deadline) {
+		unsigned int shift = min_t(u32, s->retries, 7);
+
 		s->retries++;
 		sess_release_slot(s);
 		queue_delayed_work(shim_wq, &s->dwork,
-				   msecs_to_jiffies(EAGAIN_RETRY_MS));
+				   msecs_to_jiffies(min(EAGAIN_RETRY_MS << shift,
+							EAGAIN_RETRY_MAX_MS)));
 		return STEP_WAIT;
 	}
 	s->status_raw = ret;

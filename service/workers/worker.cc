@@ -27,9 +27,11 @@ constexpr int kMaxEvents = 128;
 // SO_RCVBUFFORCE is not capped; it needs CAP_NET_ADMIN, which ACCEPT needs anyway. 4 MiB holds
 // about 5,000 READYs; the memory is the kernel's, used only while READYs queue up.
 constexpr int kReadyBufferBytes = 4 << 20;
-// A worker without jobs for this long (after start-up too) returns free heap to the system:
-// glibc keeps freed memory in its arenas, so idle RSS would stay at the last burst's peak, and
-// after start-up would include what building the engine allocated and freed again.
+// A worker without jobs for this long (after start-up too) returns its TLS library's per-thread
+// caches and free heap to the system: glibc keeps freed memory in its arenas, so idle RSS would
+// stay at the last burst's peak, and after start-up would include what building the engine
+// allocated and freed again. Rebuilding wolfSSL's EC tables costs the next ECDSA handshake a few
+// milliseconds, nothing next to a second of idleness.
 constexpr int kIdleTrimMs = 1000;
 
 std::int64_t unix_ms_now() {
@@ -98,6 +100,7 @@ void Worker::run() {
             break;
         }
         if (count == 0 && jobs_.empty() && !heap_trimmed_) {
+            if (auto snapshot = context_.snapshot.get()) snapshot->engine->release_thread_caches();
             malloc_trim(0);
             heap_trimmed_ = true;
         }

@@ -63,6 +63,30 @@ CAVEATS = [
 ]
 
 
+def idle_rss_by_object_table(by_mode, rows=12):
+    """Idle RSS per mapped object (smaps), the largest first: what the 8 MiB target is made of."""
+    modes = [m for m, mem in by_mode.items() if mem.get("idle_rss_by_object")]
+    if not modes:
+        return []
+    per_mode = {m: {o["name"]: o for o in by_mode[m]["idle_rss_by_object"]} for m in modes}
+    start = {m: {o["name"]: o["rss_kib"] for o in by_mode[m].get("start_rss_by_object", [])} for m in modes}
+    largest = {}
+    for m in modes:
+        for name, o in per_mode[m].items():
+            largest[name] = max(largest.get(name, 0), o["rss_kib"])
+    names = sorted(largest, key=lambda n: -largest[n])
+    md = ["Idle RSS by mapped object (KiB, after the warm-up; in brackets: at start-up):", "",
+          "| object | " + " | ".join(modes) + " |", "|---|" + "---|" * len(modes)]
+    for name in names[:rows]:
+        cells = [f"{fmt(per_mode[m].get(name, {}).get('rss_kib', 0))} ({fmt(start[m].get(name, 0))})" for m in modes]
+        md.append(f"| {name} | " + " | ".join(cells) + " |")
+    rest = names[rows:]
+    if rest:
+        cells = [fmt(sum(per_mode[m].get(n, {}).get("rss_kib", 0) for n in rest)) for m in modes]
+        md.append(f"| {len(rest)} others | " + " | ".join(cells) + " |")
+    return md + [""]
+
+
 def fmt(value, digits=1):
     if value is None:
         return "-"
@@ -251,6 +275,7 @@ def write_markdown(result, path):
            "its socket), sampled every 50 ms; peak = VmHWM over the 1,000-pair batch (reset with "
            "`clear_refs` before it). RSS counts the shared libraries' resident pages (libwolfssl, libc, "
            "libstdc++, libsystemd, libnl); PSS splits them with other processes.", ""]
+    md += idle_rss_by_object_table(mem.get("by_mode", {}))
     workers = result["params"].get("handshaked_workers", 2)
     md += ["## Where the CPU goes (guest CPU ms per successful handshake)", "",
            f"| mode | run | busy | user | system+irq | handshaked user | handshaked system | rest (kernel, shim, "

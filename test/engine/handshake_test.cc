@@ -7,8 +7,11 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -137,6 +140,37 @@ TEST(Handshake, ClientUnauthEcdsaServerAesGcm) {
     EXPECT_FALSE(hs.server->verified_peer_certificate().has_value());
     EXPECT_FALSE(hs.client->used_psk_serial().has_value());
     EXPECT_FALSE(hs.server->used_psk_serial().has_value());
+}
+
+// A worker gives its thread's caches back after an idle second (service/workers/worker.cc); for
+// wolfSSL those are the fixed-point EC tables that ECDSA and ECDHE build, the largest part of an
+// idle worker's heap. Measured in a fresh thread, so only this test's handshakes count.
+TEST(Handshake, ReleaseThreadCachesGivesBackTheEcTables) {
+    auto client_engine = make_engine(test_config());
+    auto server_engine = make_engine(server_with("server-ec.pem", "server-ec.key"));
+    ASSERT_TRUE(client_engine && server_engine);
+    std::size_t cached = 0, after_release = 0, after_next_handshake = 0;
+    int completed = 0;
+    std::thread worker([&] {
+        auto handshake = [&] {
+            TcpPair pair;
+            auto hs = run_handshake(*client_engine, client_params(AuthMode::kUnauthenticated),
+                                    *server_engine, server_params(AuthMode::kX509), pair);
+            completed += hs.client_progress == Progress::kDone && hs.server_progress == Progress::kDone;
+        };
+        for (int i = 0; i < 3; ++i) handshake();
+        cached = mallinfo2().uordblks;
+        server_engine->release_thread_caches();
+        after_release = mallinfo2().uordblks;
+        for (int i = 0; i < 3; ++i) handshake();
+        after_next_handshake = mallinfo2().uordblks;
+        server_engine->release_thread_caches();  // the thread's state must not outlive it
+    });
+    worker.join();
+    EXPECT_EQ(completed, 6);
+    EXPECT_GT(cached, after_release + 256 * 1024) << "the EC tables were not freed";
+    // Handshakes after a release build the tables again: the release loses nothing but time.
+    EXPECT_GT(after_next_handshake, after_release + 256 * 1024);
 }
 
 TEST(Handshake, ClientUnauthRsaServerChaCha20) {

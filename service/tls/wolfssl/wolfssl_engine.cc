@@ -927,6 +927,8 @@ public:
 
     std::string_view library_name() const override { return "wolfSSL " LIBWOLFSSL_VERSION_STRING; }
 
+    void release_thread_caches() override { release_wolfssl_thread_state(); }
+
 private:
     std::shared_ptr<const EngineState> state_;
 };

@@ -249,6 +249,8 @@ for mode in modes:
                    sampler_samples=sample.get("samples", 0), timeline=sample.get("timeline", []),
                    per_inflight_kib=round((peak - mem["idle_rss_kib"]) / max_inflight, 2) if max_inflight else None)
         mem["peak_rss_kib"] = peak
+        for phase in ("start", "idle"):
+            mem[f"{phase}_rss_by_object"] = load(os.path.join(W, f"smaps-{phase}-{mode}.json"), {}).get("objects", [])
         memory[mode] = mem
     log = os.path.join(W, f"handshaked-{mode}.log")
     agent_logs[mode] = {"statuses": agent_log_statuses(log), "failures": failure_details(log)}
