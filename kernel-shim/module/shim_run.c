@@ -35,6 +35,7 @@
 #include <linux/delay.h>
 #include <linux/uio.h>
 #include <linux/jiffies.h>
+#include <linux/random.h>
 #include <net/sock.h>
 #include <net/tcp.h>
 #include <net/inet_connection_sock.h>
@@ -60,11 +61,13 @@ MODULE_PARM_DESC(submit_ref_guard,
 #define ACCEPT_SLICE_MS		100	/* accept() blocks at most this long per try */
 /*
  * Pending queue full (EAGAIN): retry the submit after a back-off that doubles
- * per retry from EAGAIN_RETRY_MS up to EAGAIN_RETRY_MAX_MS. Retrying every
- * jiffy, as this shim first did, had 1,000 waiting sessions make ~750,000
- * failed submits a second and spend a third of the guest's CPU on them; the
- * real consumers retry the whole connection seconds later (NVMe's
- * reconnect_delay, the RPC client's reconnect back-off).
+ * per retry from EAGAIN_RETRY_MS up to EAGAIN_RETRY_MAX_MS, half of it random.
+ * Retrying every jiffy, as this shim first did, had 1,000 waiting sessions
+ * make ~70,000 failed submits a second, a quarter of the guest's CPU; the real
+ * consumers retry the whole connection seconds later (NVMe's reconnect_delay,
+ * the RPC client's reconnect back-off). Without the random half, sessions
+ * that started together retried together: the queue took 50 per wave and
+ * stood empty between waves while the agent had room.
  */
 #define EAGAIN_RETRY_MS		2
 #define EAGAIN_RETRY_MAX_MS	256
@@ -458,13 +461,14 @@ static enum step sess_submit(struct shim_sess *s)
 	s->t_submit = 0;
 	s->hs_deadline = 0;
 	if (ret == -EAGAIN && run->p.retry_eagain && now_ns() < run->deadline) {
-		unsigned int shift = min_t(u32, s->retries, 7);
+		u32 backoff = min(EAGAIN_RETRY_MS << min_t(u32, s->retries, 7),
+				  EAGAIN_RETRY_MAX_MS);
 
 		s->retries++;
 		sess_release_slot(s);
 		queue_delayed_work(shim_wq, &s->dwork,
-				   msecs_to_jiffies(min(EAGAIN_RETRY_MS << shift,
-							EAGAIN_RETRY_MAX_MS)));
+				   msecs_to_jiffies(backoff / 2 +
+						    get_random_u32_below(backoff / 2 + 1)));
 		return STEP_WAIT;
 	}
 	s->status_raw = ret;

@@ -250,7 +250,9 @@ for mode in modes:
                    per_inflight_kib=round((peak - mem["idle_rss_kib"]) / max_inflight, 2) if max_inflight else None)
         mem["peak_rss_kib"] = peak
         for phase in ("start", "idle"):
-            mem[f"{phase}_rss_by_object"] = load(os.path.join(W, f"smaps-{phase}-{mode}.json"), {}).get("objects", [])
+            smaps = load(os.path.join(W, f"smaps-{phase}-{mode}.json"), {})
+            mem[f"{phase}_rss_by_object"] = smaps.get("objects", [])
+            mem[f"{phase}_anonymous_mappings"] = smaps.get("anonymous_mappings", [])
         memory[mode] = mem
     log = os.path.join(W, f"handshaked-{mode}.log")
     agent_logs[mode] = {"statuses": agent_log_statuses(log), "failures": failure_details(log)}
