@@ -6,6 +6,18 @@
 
 namespace handshaked::workers {
 
+Registry::Registry() : history_(kHistorySize), latencies_(kLatencyWindow) {
+    // Typical sizes, so that a slot's first use by a worker does not allocate.
+    for (auto& slot : history_) {
+        slot.peer_address.reserve(48);  // "[IPv6]:port"
+        slot.peername.reserve(64);
+        slot.cipher.reserve(32);        // IANA suite names
+        slot.detail.reserve(96);
+        slot.remote_auth.reserve(2);
+        slot.requested_serials.reserve(4);
+    }
+}
+
 void Registry::job_started(const job::JobSnapshot& snapshot) {
     std::lock_guard lock(mutex_);
     pending_[snapshot.id] = snapshot;
@@ -35,10 +47,12 @@ void Registry::job_finished(const CompletedHandshake& completed) {
             ++counters_.failed_by_status[completed.status];
             if (completed.failure == Failure::kTimeout) ++counters_.timed_out;
         }
-        history_.push_back(completed);
-        if (history_.size() > kHistorySize) history_.pop_front();
-        latencies_.push_back(completed.duration_ms);
-        if (latencies_.size() > kLatencyWindow) latencies_.pop_front();
+        history_[history_next_] = completed;
+        history_next_ = (history_next_ + 1) % kHistorySize;
+        history_count_ = std::min(history_count_ + 1, kHistorySize);
+        latencies_[latencies_next_] = completed.duration_ms;
+        latencies_next_ = (latencies_next_ + 1) % kLatencyWindow;
+        latencies_count_ = std::min(latencies_count_ + 1, kLatencyWindow);
         generation_.fetch_add(1, std::memory_order_relaxed);
         listener = listener_;
     }
@@ -73,7 +87,11 @@ std::vector<job::JobSnapshot> Registry::pending() const {
 
 std::vector<CompletedHandshake> Registry::history() const {
     std::lock_guard lock(mutex_);
-    return {history_.begin(), history_.end()};
+    std::vector<CompletedHandshake> oldest_first;
+    oldest_first.reserve(history_count_);
+    const std::size_t oldest = (history_next_ + kHistorySize - history_count_) % kHistorySize;
+    for (std::size_t i = 0; i < history_count_; ++i) oldest_first.push_back(history_[(oldest + i) % kHistorySize]);
+    return oldest_first;
 }
 
 Counters Registry::counters() const {
@@ -82,7 +100,7 @@ Counters Registry::counters() const {
     {
         std::lock_guard lock(mutex_);
         counters = counters_;
-        window.assign(latencies_.begin(), latencies_.end());
+        window.assign(latencies_.begin(), latencies_.begin() + static_cast<long>(latencies_count_));
     }
     counters.latency_window = window.size();
     if (!window.empty()) {

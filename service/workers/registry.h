@@ -7,7 +7,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -54,6 +53,8 @@ class Registry {
 public:
     using CompletionListener = std::function<void(const CompletedHandshake&)>;
 
+    Registry();
+
     void job_started(const job::JobSnapshot& snapshot);
     void job_updated(const job::JobSnapshot& snapshot);
     void job_finished(const CompletedHandshake& completed);
@@ -76,8 +77,16 @@ public:
 private:
     mutable std::mutex mutex_;
     std::map<std::uint64_t, job::JobSnapshot> pending_;
-    std::deque<CompletedHandshake> history_;
-    std::deque<double> latencies_;
+    // Rings allocated once, by the constructor. Entries written by the workers were small
+    // long-lived objects scattered over the workers' malloc arenas, each pinning a page that
+    // malloc_trim cannot give back (measured: ~250 KiB per worker after 128 handshakes). Slots
+    // are overwritten by assignment, which reuses their strings' and vectors' capacity.
+    std::vector<CompletedHandshake> history_;
+    std::size_t history_next_ = 0;   // slot the next completion goes to
+    std::size_t history_count_ = 0;
+    std::vector<double> latencies_;
+    std::size_t latencies_next_ = 0;
+    std::size_t latencies_count_ = 0;
     Counters counters_;
     CompletionListener listener_;
     std::atomic<std::uint64_t> generation_{0};
