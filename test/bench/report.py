@@ -274,7 +274,7 @@ def write_markdown(result, path):
     md += ["", "In flight = handshaked's open fds minus its idle count (each accepted request holds one fd, "
            "its socket), sampled every 50 ms; peak = VmHWM over the 1,000-pair batch (reset with "
            "`clear_refs` before it). RSS counts the shared libraries' resident pages (libwolfssl, libc, "
-           "libstdc++, libsystemd, libnl); PSS splits them with other processes.", ""]
+           "libsystemd, libnl; libstdc++ is linked into handshaked); PSS splits them with other processes.", ""]
     md += idle_rss_by_object_table(mem.get("by_mode", {}))
     workers = result["params"].get("handshaked_workers", 2)
     md += ["## Where the CPU goes (guest CPU ms per successful handshake)", "",
