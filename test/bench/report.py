@@ -129,6 +129,32 @@ def weighted_other(phases):
     return round(sum(s * o for s, o in timed) / total, 2) if total else None
 
 
+def side_by_side(runs, tlshd, cpu):
+    """handshaked's rows next to tlshd's from the same guest run (guest/run --tlshd); {} if none."""
+    if not tlshd.get("runs"):
+        return {}
+    ours = {(r["mode"], r["concurrency"]): r for r in runs}
+    rows = []
+    for t in tlshd["runs"]:
+        h = ours.get((t["mode"], t["concurrency"]), {})
+        rows.append({
+            "mode": t["mode"], "concurrency": t["concurrency"], "requests": t["requests"],
+            "handshaked_hs_per_s": h.get("upcall_hs_per_s"), "tlshd_hs_per_s": t["hs_per_s"],
+            "speedup": round(h["upcall_hs_per_s"] / t["hs_per_s"], 2) if h.get("upcall_hs_per_s") and t["hs_per_s"] else None,
+            "handshaked_p50_ms": h.get("p50_ms"), "tlshd_p50_ms": t["latency_ms"].get("p50"),
+            "handshaked_p99_ms": h.get("p99_ms"), "tlshd_p99_ms": t["latency_ms"].get("p99"),
+            "handshaked_failures": h.get("failures"), "tlshd_failures": t["failures"],
+            "tlshd_failures_by_status": t["failures_by_status"],
+        })
+    busy = {}
+    for mode, split in tlshd.get("cpu", {}).items():
+        ours_split = cpu.get(mode, {}).get("upcall_c64") or {}
+        if split:
+            busy[mode] = {"tlshd_busy_ms": split.get("busy_ms"), "handshaked_busy_ms": ours_split.get("busy_ms")}
+    return {"version": tlshd.get("version"), "runs": rows, "cpu_c64_busy_ms_per_handshake": busy,
+            "tlshd_idle_rss_kib": tlshd.get("idle_rss_kib", {})}
+
+
 def build(guest, host, hostload, wall, phases):
     params = guest.get("params", {})
     workers = params.get("handshaked_workers", guest["guest"].get("vcpus", 2))
@@ -204,6 +230,7 @@ def build(guest, host, hostload, wall, phases):
         "datapath": guest.get("datapath", {}), "targets": targets,
         "guest": guest.get("guest", {}), "host": host, "params": params,
         "agent_log": guest.get("agent_log", {}), "cpu": guest.get("cpu", {}), "rounds": guest.get("rounds", {}),
+        "tlshd": side_by_side(runs, guest.get("tlshd") or {}, guest.get("cpu", {})),
         "hostload": dict({k: v for k, v in hostload.items() if k != "timeline"},
                          other_cpus_mean_during_measurements=weighted_other(phases)), "phases": phases,
         "kernel_warnings": guest.get("kernel_warnings", []),
@@ -259,6 +286,32 @@ def write_markdown(result, path):
     single = {r["mode"]: r.get("hs_per_s") for r in result["inprocess"] if r.get("threads") == 1}
     if single:
         md += ["In-process with 1 thread: " + ", ".join(f"{m} {fmt(v)} hs/s" for m, v in single.items()) + ".", ""]
+    side = result.get("tlshd") or {}
+    if side.get("runs"):
+        md += [f"## Side by side: tlshd {side.get('version') or '?'} (Debian trixie) through the same batches", "",
+               "| mode | conc. | req. | handshaked hs/s | tlshd hs/s | speed-up | handshaked p50 / p99 ms | "
+               "tlshd p50 / p99 ms | handshaked failures | tlshd failures |", "|---|---|---|---|---|---|---|---|---|---|"]
+        for r in side["runs"]:
+            failures = fmt(r["tlshd_failures"])
+            if r["tlshd_failures_by_status"]:
+                failures += " (" + ", ".join(f"{k} {v}" for k, v in r["tlshd_failures_by_status"].items()) + ")"
+            md.append(f"| {r['mode']} | {fmt(r['concurrency'])} | {fmt(r['requests'])} | {fmt(r['handshaked_hs_per_s'])} | "
+                      f"{fmt(r['tlshd_hs_per_s'])} | {fmt(r['speedup'], 2)}x | {fmt(r['handshaked_p50_ms'])} / "
+                      f"{fmt(r['handshaked_p99_ms'])} | {fmt(r['tlshd_p50_ms'])} / {fmt(r['tlshd_p99_ms'])} | "
+                      f"{fmt(r['handshaked_failures'])} | {failures} |")
+        busy = side.get("cpu_c64_busy_ms_per_handshake", {})
+        if busy:
+            md += ["", "Guest CPU per successful handshake at concurrency 64 (busy ms, both vCPUs, the kernel's "
+                   "side included): " + ", ".join(f"{m} handshaked {fmt(b['handshaked_busy_ms'], 2)} vs tlshd "
+                                                  f"{fmt(b['tlshd_busy_ms'], 2)}" for m, b in busy.items()) + "."]
+        rss = side.get("tlshd_idle_rss_kib", {})
+        if rss:
+            md += ["", "tlshd's parent process idle (after 8 pairs): " +
+                   ", ".join(f"{m} {fmt(v)} KiB" for m, v in rss.items()) +
+                   " VmRSS; each handshake runs in a forked child of its own."]
+        md += ["", "tlshd runs with trixie's libraries (GnuTLS) from `test/bench/tlshd-bundle`, in the same guest, "
+               "after handshaked's measurements, with the same consumer, credentials and batches (fewer of them). "
+               "handshaked's columns are from its own rows above.", ""]
     md += ["## Targets", "", "| target | measured | holds |", "|---|---|---|"]
     for t in result["targets"]:
         md.append(f"| {t['target']} | {t['value']} | {'yes' if t['holds'] else '**no**'} |")

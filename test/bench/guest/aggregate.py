@@ -257,13 +257,34 @@ for mode in modes:
     log = os.path.join(W, f"handshaked-{mode}.log")
     agent_logs[mode] = {"statuses": agent_log_statuses(log), "failures": failure_details(log)}
 
+# tlshd through the same batches (guest/run --tlshd), when it ran.
+tlshd = {}
+if os.path.isdir(os.path.join(W, "tlshd")):
+    tlshd = {"version": read_text(os.path.join(W, "tlshd", "version.txt")).strip(), "runs": [], "cpu": {},
+             "idle_rss_kib": {}}
+    for mode in modes:
+        base = os.path.join(W, "tlshd", mode)
+        if not os.path.isdir(base):
+            continue
+        rows = {}
+        for concurrency in (1, 64, 1000):
+            files = sorted(glob.glob(os.path.join(base, f"c{concurrency}", "*.json")))
+            if files:
+                rows[concurrency] = reduce_runs(mode, concurrency, files)
+                tlshd["runs"].append(rows[concurrency])
+        if 64 in rows:
+            tlshd["cpu"][mode] = cpu_split(sorted(glob.glob(os.path.join(base, "c64", "*.cpu"))), rows[64]["ok"])
+        rss = read_text(os.path.join(base, "idle-rss-kib.txt")).strip()
+        if rss.isdigit():
+            tlshd["idle_rss_kib"][mode] = int(rss)
+
 dmesg = read_text(os.path.join(W, "dmesg.txt"))
 warnings = [line for line in dmesg.splitlines() if re.search(r"WARNING:|BUG:|Attempt to release TCP|refcount_t", line)]
 errors += [line for line in read_text(os.path.join(W, "errors.txt")).splitlines() if line]
 json.dump({
     "schema": "handshaked-bench-guest/1", "params": params, "guest": guest_facts(),
     "upcall": upcall, "inprocess": inprocess, "rounds": rounds, "memory": memory, "agent_log": agent_logs,
-    "cpu": cpu,
+    "cpu": cpu, "tlshd": tlshd,
     "datapath": datapath(), "kernel_warnings": warnings[:20], "errors": errors,
 }, sys.stdout, indent=1)
 sys.stdout.write("\n")
