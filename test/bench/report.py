@@ -143,7 +143,8 @@ def side_by_side(runs, tlshd, cpu):
             "speedup": round(h["upcall_hs_per_s"] / t["hs_per_s"], 2) if h.get("upcall_hs_per_s") and t["hs_per_s"] else None,
             "handshaked_p50_ms": h.get("p50_ms"), "tlshd_p50_ms": t["latency_ms"].get("p50"),
             "handshaked_p99_ms": h.get("p99_ms"), "tlshd_p99_ms": t["latency_ms"].get("p99"),
-            "handshaked_failures": h.get("failures"), "tlshd_failures": t["failures"],
+            "handshaked_failures": h.get("failures"), "handshaked_requests": h.get("requests"),
+            "tlshd_failures": t["failures"],
             "tlshd_failures_by_status": t["failures_by_status"],
         })
     busy = {}
@@ -289,16 +290,17 @@ def write_markdown(result, path):
     side = result.get("tlshd") or {}
     if side.get("runs"):
         md += [f"## Side by side: tlshd {side.get('version') or '?'} (Debian trixie) through the same batches", "",
-               "| mode | conc. | req. | handshaked hs/s | tlshd hs/s | speed-up | handshaked p50 / p99 ms | "
-               "tlshd p50 / p99 ms | handshaked failures | tlshd failures |", "|---|---|---|---|---|---|---|---|---|---|"]
+               "| mode | conc. | handshaked hs/s | tlshd hs/s | speed-up | handshaked p50 / p99 ms | "
+               "tlshd p50 / p99 ms | handshaked failures / requests | tlshd failures / requests |",
+               "|---|---|---|---|---|---|---|---|---|"]
         for r in side["runs"]:
-            failures = fmt(r["tlshd_failures"])
+            failures = f"{fmt(r['tlshd_failures'])} / {fmt(r['requests'])}"
             if r["tlshd_failures_by_status"]:
                 failures += " (" + ", ".join(f"{k} {v}" for k, v in r["tlshd_failures_by_status"].items()) + ")"
-            md.append(f"| {r['mode']} | {fmt(r['concurrency'])} | {fmt(r['requests'])} | {fmt(r['handshaked_hs_per_s'])} | "
+            md.append(f"| {r['mode']} | {fmt(r['concurrency'])} | {fmt(r['handshaked_hs_per_s'])} | "
                       f"{fmt(r['tlshd_hs_per_s'])} | {fmt(r['speedup'], 2)}x | {fmt(r['handshaked_p50_ms'])} / "
                       f"{fmt(r['handshaked_p99_ms'])} | {fmt(r['tlshd_p50_ms'])} / {fmt(r['tlshd_p99_ms'])} | "
-                      f"{fmt(r['handshaked_failures'])} | {failures} |")
+                      f"{fmt(r['handshaked_failures'])} / {fmt(r.get('handshaked_requests'))} | {failures} |")
         busy = side.get("cpu_c64_busy_ms_per_handshake", {})
         if busy:
             md += ["", "Guest CPU per successful handshake at concurrency 64 (busy ms, both vCPUs, the kernel's "
