@@ -388,6 +388,7 @@ private:
     bool ip_verified_ = false;
     bool ip_mismatch_ = false;
     bool leaf_verified_ = false;
+    std::vector<std::uint8_t> verified_leaf_der_;  // the leaf on_verify accepted
 
     // PSK.
     std::vector<UsablePsk> usable_psks_;     // client: the request's PSKs wolfSSL can take
@@ -674,8 +675,13 @@ int WolfSslSession::on_verify(int preverify, WOLFSSL_X509_STORE_CTX* store) {
         if (error != CRL_MISSING) return 0;
     }
     if (depth != 0) return 1;
+    WOLFSSL_X509* leaf = wolfSSL_X509_STORE_CTX_get_current_cert(store);
+    // wolfSSL also calls this when the peer sent no certificate at all (a client need not),
+    // with no certificate or an empty one: nothing is verified then, and complete() fails a
+    // client that got no server certificate.
+    auto leaf_der = wolf::certificate_der(leaf);
+    if (leaf_der.empty()) return 1;
     if (peer_ip_) {
-        WOLFSSL_X509* leaf = wolfSSL_X509_STORE_CTX_get_current_cert(store);
         if (!wolf::certificate_has_ip_san(leaf, *peer_ip_)) {
             ip_mismatch_ = true;
             wolfSSL_X509_STORE_CTX_set_error(store, kX509ErrIpAddressMismatch);
@@ -683,6 +689,9 @@ int WolfSslSession::on_verify(int preverify, WOLFSSL_X509_STORE_CTX* store) {
         }
         ip_verified_ = true;
     }
+    // Kept for complete(), which checks it is the peer's leaf and reports it: decoding the
+    // certificate again there (wolfSSL_get_peer_certificate) was 3 % of an ECDSA handshake.
+    verified_leaf_der_ = std::move(leaf_der);
     leaf_verified_ = true;
     return 1;
 }
@@ -802,21 +811,31 @@ Progress WolfSslSession::complete() {
             return fail(Failure::kAuthentication, "the handshake used no PSK of this request");
         }
     } else {
-        X509Ptr peer(wolfSSL_get_peer_certificate(ssl_.get()));
+        // The leaf the peer sent, as wolfSSL keeps it (DER, not decoded again).
+        std::optional<std::vector<std::uint8_t>> peer_leaf;
+        if (WOLFSSL_X509_CHAIN* chain = wolfSSL_get_peer_chain(ssl_.get());
+            chain && wolfSSL_get_chain_count(chain) > 0) {
+            const unsigned char* der = wolfSSL_get_chain_cert(chain, 0);
+            const int size = wolfSSL_get_chain_length(chain, 0);
+            peer_leaf.emplace(der && size > 0 ? std::vector<std::uint8_t>(der, der + size)
+                                              : std::vector<std::uint8_t>{});
+        }
+        // Belt and braces: the handshake cannot get here without verification, but a client
+        // that accepted an unverified server would be the worst possible bug. The certificate
+        // reported must be the one on_verify accepted (and matched against an IP peername).
+        const bool verified = peer_leaf && leaf_verified_ && *peer_leaf == verified_leaf_der_;
         if (is_client()) {
-            // Belt and braces: the handshake cannot get here without these, but a client that
-            // accepted an unverified server would be the worst possible bug.
-            if (!peer || !leaf_verified_) {
+            if (!verified) {
                 return fail(Failure::kAuthentication, "the server's certificate was not verified");
             }
-            if (peer_ip_ && (!ip_verified_ || !wolf::certificate_has_ip_san(peer.get(), *peer_ip_))) {
+            if (peer_ip_ && !ip_verified_) {
                 return fail(Failure::kAuthentication,
                             "the server's certificate has no IP address SAN " + *params_.peername);
             }
-        } else if (peer && !leaf_verified_) {
+        } else if (peer_leaf && !verified) {
             return fail(Failure::kAuthentication, "the client's certificate was not verified");
         }
-        if (peer) peer_certificate_ = wolf::certificate_der(peer.get());
+        if (peer_leaf) peer_certificate_ = std::move(peer_leaf);
     }
     return state_ = Progress::kDone;
 }
