@@ -72,12 +72,7 @@ Result<void> Daemon::start() {
         if (auto opened = worker->open(); !opened) return opened.error();
         workers_.push_back(std::move(worker));
     }
-    for (auto& worker : workers_) {
-        threads_.emplace_back([w = worker.get()] {
-            w->run();
-            tls::release_wolfssl_thread_state();  // the thread's EC tables die with it
-        });
-    }
+    for (auto& worker : workers_) threads_.emplace_back([w = worker.get()] { w->run(); });
     log::info("serving the kernel's handshake requests with " + std::to_string(count) + " workers (" +
               std::string(snapshot.value()->engine->library_name()) + ", config " +
               (config_path_.empty() ? std::string("built-in defaults") : config_path_) + ")");
@@ -90,7 +85,9 @@ Result<void> Daemon::reload() {
         log::error("reload refused, keeping the running configuration: " + snapshot.error().message);
         return snapshot.error();
     }
-    snapshot.value()->keys->link_consumer_keyrings();
+    // The running keyrings stay usable if this fails; say so rather than drop it.
+    if (auto linked = snapshot.value()->keys->link_consumer_keyrings(); !linked)
+        log::warning("reload: " + linked.error().message);
     log::set_loglevel(snapshot.value()->config.loglevel);
     raise_open_file_limit(static_cast<unsigned>(workers_.size()), snapshot.value()->config);
     context_.snapshot.set(snapshot.value());

@@ -66,8 +66,7 @@ Result<tls::SessionParams> HandshakeJob::session_params() {
         }
     }
     if (request_.auth == AuthMode::kPsk && request_.role == Role::kServer) {
-        // Only this request's keyrings are searched; the scope is fixed before the handshake.
-        // Only this request's keyrings are searched: its own (read now, while the kernel's
+        // Only this request's keyrings are searched, fixed before the handshake: its own (read now, while the kernel's
         // link for it exists) and the consumers' well-known ones.
         std::vector<tls::PskKey> own;
         if (request_.keyring) own = effects_.keys.read_psks_in(*request_.keyring);

@@ -7,10 +7,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <iterator>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 
 namespace handshaked::keys {
 namespace {
@@ -48,6 +48,16 @@ Result<KeyDescription> describe(KeySerial serial) {
     }
     result.description = text.substr(position);
     return result;
+}
+
+// The serials linked in a keyring (empty if it cannot be read).
+std::vector<KeySerial> keyring_contents(KeySerial keyring) {
+    void* raw = nullptr;
+    long length = keyctl_read_alloc(keyring, &raw);
+    std::unique_ptr<void, FreeDeleter> owned(raw);  // allocated even for an empty keyring
+    if (length <= 0) return {};
+    const auto* serials = static_cast<const key_serial_t*>(raw);
+    return {serials, serials + length / static_cast<long>(sizeof(key_serial_t))};
 }
 
 Result<SecureBytes> read_payload(KeySerial serial) {
@@ -165,18 +175,13 @@ std::vector<tls::PskKey> KeyutilsKeyStore::read_psks_in(KeySerial keyring) {
     for (int depth = 0; depth < 3 && !pending.empty(); ++depth) {
         std::vector<KeySerial> nested;
         for (KeySerial ring : pending) {
-            void* raw = nullptr;
-            long length = keyctl_read_alloc(ring, &raw);
-            std::unique_ptr<void, FreeDeleter> owned(raw);  // allocated even for an empty keyring
-            if (length <= 0) continue;
-            const auto* serials = static_cast<const key_serial_t*>(raw);
-            for (long i = 0; i < length / static_cast<long>(sizeof(key_serial_t)); ++i) {
-                auto description = describe(serials[i]);
+            for (KeySerial serial : keyring_contents(ring)) {
+                auto description = describe(serial);
                 if (!description) continue;
                 if (description->type == "keyring") {
-                    nested.push_back(serials[i]);
+                    nested.push_back(serial);
                 } else if (description->type == "psk") {
-                    if (auto key = read_psk(serials[i])) keys.push_back(std::move(key.value()));
+                    if (auto key = read_psk(serial)) keys.push_back(std::move(key.value()));
                 }
             }
         }
@@ -208,14 +213,8 @@ Result<KeySerial> KeyutilsKeyStore::publish_peer_certificate(const std::vector<s
 }
 
 std::vector<KeySerial> RequestKeyringLinks::process_keyring_contents() {
-    std::vector<KeySerial> contents;
-    if (keyctl_get_keyring_ID(KEY_SPEC_PROCESS_KEYRING, 0) < 0) return contents;
-    void* raw = nullptr;
-    long length = keyctl_read_alloc(KEY_SPEC_PROCESS_KEYRING, &raw);
-    std::unique_ptr<void, FreeDeleter> owned(raw);  // allocated even for an empty keyring
-    if (length <= 0) return contents;
-    const auto* serials = static_cast<const key_serial_t*>(raw);
-    contents.assign(serials, serials + length / sizeof(key_serial_t));
+    if (keyctl_get_keyring_ID(KEY_SPEC_PROCESS_KEYRING, 0) < 0) return {};
+    auto contents = keyring_contents(KEY_SPEC_PROCESS_KEYRING);
     std::sort(contents.begin(), contents.end());
     return contents;
 }

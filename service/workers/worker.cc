@@ -4,15 +4,14 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <sys/epoll.h>
-#include <sys/mman.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
-#include <iterator>
 #include <cstring>
 #include <ctime>
 #include <thread>
@@ -31,11 +30,11 @@ constexpr int kMaxEvents = 128;
 // about 5,000 READYs; the memory is the kernel's, used only while READYs queue up.
 constexpr int kReadyBufferBytes = 4 << 20;
 // A worker without jobs for this long (after start-up too) returns its TLS library's per-thread
-// caches, free heap and the unused part of its stack to the system: glibc keeps freed memory in its arenas, so idle RSS would
-// stay at the last burst's peak, and after start-up would include what building the engine
-// allocated and freed again. Rebuilding wolfSSL's EC tables costs the next ECDSA handshake a few
-// milliseconds, nothing next to a second of idleness.
-constexpr int kIdleTrimMs = 1000;
+// caches, free heap and the unused part of its stack to the system: glibc keeps freed memory in
+// its arenas, so idle RSS would stay at the last burst's peak, and after start-up would include
+// what building the engine allocated and freed again. Rebuilding wolfSSL's EC tables costs the
+// next ECDSA handshake a few milliseconds natively, nothing next to a second of idleness.
+constexpr int kIdleReleaseMs = 1000;
 
 // A handshake touches a few hundred KiB of its worker's stack (wolfSSL keeps big-number
 // temporaries there), and those pages stay resident for the thread's life: measured in the
@@ -122,12 +121,7 @@ void Worker::run() {
             log::error(std::string("worker: epoll_wait: ") + std::strerror(errno));
             break;
         }
-        if (count == 0 && jobs_.empty() && !heap_trimmed_) {
-            if (auto snapshot = context_.snapshot.get()) snapshot->engine->release_thread_caches();
-            malloc_trim(0);
-            release_unused_stack();
-            heap_trimmed_ = true;
-        }
+        if (count == 0 && jobs_.empty() && !idle_memory_released_) release_idle_memory();
         for (int i = 0; i < count; ++i) {
             const int fd = events[i].data.fd;
             if (fd == wake_.get()) {
@@ -159,6 +153,15 @@ void Worker::run() {
         const int fd = jobs_.begin()->first;
         apply(fd, jobs_.begin()->second.job->on_shutdown());
     }
+    // The TLS library's per-thread caches would otherwise outlive the thread (a leak to ASan).
+    if (auto snapshot = context_.snapshot.get()) snapshot->engine->release_thread_caches();
+}
+
+void Worker::release_idle_memory() {
+    if (auto snapshot = context_.snapshot.get()) snapshot->engine->release_thread_caches();
+    malloc_trim(0);
+    release_unused_stack();
+    idle_memory_released_ = true;
 }
 
 int Worker::drain_requests() {
@@ -209,7 +212,7 @@ bool Worker::accept_one() {
             log::debug("keyring " + std::to_string(keyring) + " read for handshake " +
                        std::to_string(active.job->snapshot().id) + " and unlinked again");
     }
-    heap_trimmed_ = false;
+    idle_memory_released_ = false;
     start_job(std::move(active));
     return true;
 }
@@ -329,7 +332,7 @@ void Worker::expire_deadlines() {
 }
 
 int Worker::epoll_timeout_ms() const {
-    if (jobs_.empty()) return heap_trimmed_ ? -1 : kIdleTrimMs;
+    if (jobs_.empty()) return idle_memory_released_ ? -1 : kIdleReleaseMs;
     if (deadlines_.empty()) return -1;
     const auto earliest = deadlines_.begin()->first;
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(earliest - job::Clock::now()).count();

@@ -85,6 +85,8 @@ private:
     void finish(int fd);
     void answer_rejected(const netlink::RejectedAccept& rejected);
     void expire_deadlines();
+    // TLS caches, free heap and unused stack back to the system (after kIdleReleaseMs idle).
+    void release_idle_memory();
     int epoll_timeout_ms() const;
     unsigned capacity() const;
 
@@ -96,7 +98,7 @@ private:
     UniqueFd wake_;
     std::atomic<bool> stopping_{false};
     bool requests_may_be_pending_ = true;  // drain at start-up
-    bool heap_trimmed_ = false;            // malloc_trim ran since the last job started (or start-up)
+    bool idle_memory_released_ = false;    // release_idle_memory() ran since the last job started
     std::map<int, ActiveJob> jobs_;
     // The jobs' deadlines in order: the loop reads the earliest after every wake-up, and a scan
     // of jobs_ there cost O(jobs) per event (up to 512 per worker).

@@ -972,11 +972,7 @@ struct ReleaseThreadEccTables {
     ReleaseThreadEccTables() = default;
     ReleaseThreadEccTables(const ReleaseThreadEccTables&) = delete;
     ReleaseThreadEccTables& operator=(const ReleaseThreadEccTables&) = delete;
-    ~ReleaseThreadEccTables() {
-#ifdef FP_ECC
-        wc_ecc_fp_free();
-#endif
-    }
+    ~ReleaseThreadEccTables() { release_wolfssl_thread_state(); }
 };
 
 }  // namespace
