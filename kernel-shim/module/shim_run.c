@@ -35,6 +35,7 @@
 #include <linux/delay.h>
 #include <linux/uio.h>
 #include <linux/jiffies.h>
+#include <linux/log2.h>
 #include <linux/random.h>
 #include <net/sock.h>
 #include <net/tcp.h>
@@ -461,7 +462,9 @@ static enum step sess_submit(struct shim_sess *s)
 	s->t_submit = 0;
 	s->hs_deadline = 0;
 	if (ret == -EAGAIN && run->p.retry_eagain && now_ns() < run->deadline) {
-		u32 backoff = min(EAGAIN_RETRY_MS << min_t(u32, s->retries, 7),
+		u32 backoff = min(EAGAIN_RETRY_MS <<
+				  min_t(u32, s->retries,
+					ilog2(EAGAIN_RETRY_MAX_MS / EAGAIN_RETRY_MS)),
 				  EAGAIN_RETRY_MAX_MS);
 
 		s->retries++;

@@ -14,10 +14,11 @@ check() {  # check DESCRIPTION COMMAND...
 }
 die() { echo "FATAL - $*" >&2; dump_logs; exit 1; }
 finish() {
-    # Under the ASan+UBSan daemon (./check's sanitizer pass) any report is a failure.
-    if [ -f "$HS_LOG" ] && grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$HS_LOG"; then
-        fail "sanitizer report in handshaked's log: $(grep -m1 -E 'ERROR: |runtime error:' "$HS_LOG")"
-    fi
+    # Under the ASan+UBSan daemon (./check's sanitizer pass) any report is a failure, also from
+    # an instance a scenario restarted (save_log keeps those in $HS_LOG_ALL).
+    local report
+    report=$(grep -h -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$HS_LOG" "$HS_LOG_ALL" 2>/dev/null | head -n1)
+    [ -z "$report" ] || fail "sanitizer report in handshaked's log: $report"
     echo "$(basename "$0" .sh): $passed passed, $failed failed"
     [ "$failed" -eq 0 ] || { dump_logs; exit 1; }
     exit 0
