@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Host half of test/bench/run: turns the guest's raw result (guest-raw.json) into results.json
 # (the schema other tools read), results.md and latency.png, and prints the table.
-#   report.py --guest guest-raw.json --host host.json --wall SECONDS --out DIR
+#   report.py --guest guest-raw.json --host host.json --hostload hostload.json --console console.log
+#             --wall SECONDS --out DIR
 import argparse
 import datetime
 import json
@@ -33,7 +34,7 @@ DEFINITIONS = {
     "latency": "p50/p90/p99/max of submit -> completion callback, measured in the kernel by kernel-shim "
                "(ktime), for every request that got a callback (failed ones included)",
     "latency_incl_queue": "first submit attempt -> completion: adds the time the shim spent retrying EAGAIN "
-                          "because the kernel's pending queue (cap 4 in a 2 GiB guest) was full",
+                          "because the kernel's pending queue was full (its cap is in the guest facts: pending_cap)",
     "inprocess_hs_per_s": "inprocess-bench (the same wolfSSL engine and credentials, client and server in one "
                           "thread over loopback TCP, no upcall, no kTLS) with as many threads as handshaked has "
                           "workers; the same figure for every concurrency of a mode",
