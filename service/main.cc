@@ -16,6 +16,7 @@
 #include "service/bus/agent_bus.h"
 #include "service/daemon.h"
 #include "service/log/log.h"
+#include "service/tls/wolfssl/wolfssl_engine.h"
 
 #ifndef HANDSHAKED_VERSION
 #define HANDSHAKED_VERSION "0.1.0"
@@ -25,6 +26,12 @@ namespace {
 
 // Exit status when the running kernel has no 'handshake' family (RestartPreventExitStatus=).
 constexpr int kExitNoKernelSupport = 3;
+
+// The agent's version and the TLS library it was built with (statically linked, so the one
+// that runs): "0.1.0, wolfSSL 5.9.2 (Debian source 5.9.2-1.2)".
+std::string version_text() {
+    return std::string(HANDSHAKED_VERSION) + ", " + handshaked::tls::wolfssl_version();
+}
 
 void usage(FILE* out) {
     std::fprintf(out,
@@ -55,7 +62,7 @@ int main(int argc, char** argv) {
             case 'c': config_path = optarg; config_given = true; break;
             case 's': mirror_stderr = true; break;
             case 'h': usage(stdout); return 0;
-            case 'v': std::printf("handshaked %s\n", HANDSHAKED_VERSION); return 0;
+            case 'v': std::printf("handshaked %s\n", version_text().c_str()); return 0;
             default: usage(stderr); return 2;
         }
     }
@@ -97,7 +104,7 @@ int main(int argc, char** argv) {
         return reloaded;
     };
     // D-Bus is for observing; the service works without a system bus (early boot, initramfs).
-    handshaked::bus::BusInfo bus_info{HANDSHAKED_VERSION, daemon.context().family.describe(),
+    handshaked::bus::BusInfo bus_info{version_text(), daemon.context().family.describe(),
                                       daemon.config_path(), static_cast<unsigned>(daemon.worker_count()),
                                       [&daemon] { return daemon.context().snapshot.get()->config.read_group; }};
     auto bus = handshaked::bus::AgentBus::start(daemon.context().registry, bus_info, reload_service);

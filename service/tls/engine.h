@@ -102,10 +102,6 @@ public:
     // Start a session on a connected, non-blocking TCP socket. The session does not own fd.
     virtual Result<std::unique_ptr<TlsSession>> start_session(int fd, SessionParams params) = 0;
     virtual std::string_view library_name() const = 0;
-    // Give back what handshakes cached in the calling thread (wolfSSL: the fixed-point EC tables,
-    // about 0.8 MiB per worker after ECDSA/ECDHE). A worker calls it when it has been idle a
-    // while; the next handshake on the thread builds the caches again.
-    virtual void release_thread_caches() = 0;
 };
 
 }  // namespace handshaked::tls

@@ -153,12 +153,9 @@ void Worker::run() {
         const int fd = jobs_.begin()->first;
         apply(fd, jobs_.begin()->second.job->on_shutdown());
     }
-    // The TLS library's per-thread caches would otherwise outlive the thread (a leak to ASan).
-    if (auto snapshot = context_.snapshot.get()) snapshot->engine->release_thread_caches();
 }
 
 void Worker::release_idle_memory() {
-    if (auto snapshot = context_.snapshot.get()) snapshot->engine->release_thread_caches();
     malloc_trim(0);
     release_unused_stack();
     idle_memory_released_ = true;

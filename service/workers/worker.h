@@ -85,7 +85,7 @@ private:
     void finish(int fd);
     void answer_rejected(const netlink::RejectedAccept& rejected);
     void expire_deadlines();
-    // TLS caches, free heap and unused stack back to the system (after kIdleReleaseMs idle).
+    // Give free heap and unused stack back to the system (after kIdleReleaseMs idle).
     void release_idle_memory();
     int epoll_timeout_ms() const;
     unsigned capacity() const;

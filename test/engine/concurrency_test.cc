@@ -62,7 +62,6 @@ TEST(Concurrency, OneEngineServesManyThreads) {
                     ++succeeded;
                 }
             }
-            tls::release_wolfssl_thread_state();  // as a worker does when it exits
         });
     }
     for (auto& thread : threads) thread.join();

@@ -4,7 +4,7 @@
 // material of one end is the other end's mirror image, and records sealed by hand from it (as
 // the kernel would seal them) are accepted by the peer, while a record with the wrong sequence
 // number is not.
-#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/settings.h>
 #include <wolfssl/ssl.h>
 
 #include <malloc.h>
@@ -157,14 +157,16 @@ std::size_t heap_in_use() {
 #endif
 }
 
-// A worker gives its thread's caches back after an idle second (service/workers/worker.cc); for
-// wolfSSL those are the fixed-point EC tables that ECDSA and ECDHE build, the largest part of an
-// idle worker's heap. Measured in a fresh thread, so only this test's handshakes count.
-TEST(Handshake, ReleaseThreadCachesGivesBackTheEcTables) {
+// wolfSSL's SP code keeps nothing per thread (the 5.5.4 build's FP_ECC kept ~0.8 MiB of
+// fixed-point tables per EC point in every thread that ran ECDSA/ECDHE, which workers had to
+// free when idle and rebuild afterwards). Measured in a fresh thread: more handshakes leave no
+// more memory behind, and nothing outlives the thread.
+TEST(Handshake, HandshakesLeaveNothingCachedPerThread) {
     auto client_engine = make_engine(test_config());
     auto server_engine = make_engine(server_with("server-ec.pem", "server-ec.key"));
     ASSERT_TRUE(client_engine && server_engine);
-    std::size_t cached = 0, after_release = 0, after_next_handshake = 0;
+    const std::size_t before_thread = heap_in_use();
+    std::size_t after_first = 0, after_many = 0;
     int completed = 0;
     std::thread worker([&] {
         auto handshake = [&] {
@@ -173,19 +175,17 @@ TEST(Handshake, ReleaseThreadCachesGivesBackTheEcTables) {
                                     *server_engine, server_params(AuthMode::kX509), pair);
             completed += hs.client_progress == Progress::kDone && hs.server_progress == Progress::kDone;
         };
-        for (int i = 0; i < 3; ++i) handshake();
-        cached = heap_in_use();
-        server_engine->release_thread_caches();
-        after_release = heap_in_use();
-        for (int i = 0; i < 3; ++i) handshake();
-        after_next_handshake = heap_in_use();
-        server_engine->release_thread_caches();  // the thread's state must not outlive it
+        handshake();
+        after_first = heap_in_use();
+        for (int i = 0; i < 5; ++i) handshake();
+        after_many = heap_in_use();
     });
     worker.join();
+    const std::size_t after_thread = heap_in_use();
+    constexpr std::size_t kSlack = 64 * 1024;
     EXPECT_EQ(completed, 6);
-    EXPECT_GT(cached, after_release + 256 * 1024) << "the EC tables were not freed";
-    // Handshakes after a release build the tables again: the release loses nothing but time.
-    EXPECT_GT(after_next_handshake, after_release + 256 * 1024);
+    EXPECT_LT(after_many, after_first + kSlack) << "handshakes leave memory behind in the thread";
+    EXPECT_LT(after_thread, before_thread + kSlack) << "the thread's TLS state outlived it";
 }
 
 TEST(Handshake, ClientUnauthRsaServerChaCha20) {
@@ -438,11 +438,11 @@ TEST(Handshake, SeveralPsksInOneClientHello) {
     run_psk(run, pair, {unknown, sha384, sha256}, {sha384, sha256});
     ASSERT_EQ(run.hs.client_progress, Progress::kDone) << run.hs.client->error().message;
     ASSERT_EQ(run.hs.server_progress, Progress::kDone) << run.hs.server->error().message;
-    // All three identities reached the server in the one ClientHello, in the kernel's order.
-    ASSERT_GE(run.server_asked.size(), 3u) << ::testing::PrintToString(run.server_asked);
+    // The identities go out grouped by hash (the first PSK's first), each group in the
+    // kernel's order; the server asks about them in that order until it knows one.
+    ASSERT_GE(run.server_asked.size(), 2u) << ::testing::PrintToString(run.server_asked);
     EXPECT_EQ(run.server_asked[0], unknown.identity);
-    EXPECT_EQ(run.server_asked[1], sha384.identity);
-    EXPECT_EQ(run.server_asked[2], sha256.identity);
+    EXPECT_EQ(run.server_asked[1], sha256.identity);
     EXPECT_TRUE(run.client_log.empty()) << ::testing::PrintToString(run.client_log);
     // The server chose one it knows (wolfSSL: the first that fits its most preferred suite,
     // here the SHA-256 one for TLS_AES_128_GCM_SHA256); both ends agree on which.
@@ -474,27 +474,36 @@ TEST(Handshake, SeveralPsksSecondSha256OneUsed) {
     EXPECT_EQ(run.hs.server->used_psk_serial(), 302);
 }
 
-TEST(Handshake, PsksThatCannotBeOfferedAreLoggedAndSkipped) {
-    // wolfSSL offers one PSK per suite: 3 SHA-256 suites here, so the 4th SHA-256 PSK is left
-    // out (logged); an identity with an unsupported hash field is left out too.
+TEST(Handshake, EveryPskGoesOutInOneClientHelloInTheKernelsOrder) {
+    // More PSKs of one hash than there are suites of it (wolfSSL 5.5.4 stopped at one per
+    // suite); one with an unsupported hash field and one wolfSSL cannot tell from an earlier one
+    // (same length, same bytes but the first) are left out and logged. The identities go out
+    // grouped by hash, the first PSK's hash first, each group in the kernel's order.
     std::vector<tls::PskKey> offered = {
         make_psk(nvme_identity("NVMe0R03"), 32, 400),  // hh=03: no such hash
-        make_psk("a", 32, 401, 1), make_psk("b", 32, 402, 2), make_psk("c", 32, 403, 3),
-        make_psk("d", 32, 404, 4)};
+        make_psk("psk-1", 32, 401, 1),
+        make_psk("psk-2", 32, 402, 2),
+        make_psk("qsk-1", 32, 403, 3),  // equals psk-1 but for the first byte
+        make_psk(nvme_identity("NVMe0R02"), 48, 404, 4),
+        make_psk("psk-3", 32, 405, 5),
+        make_psk("psk-4", 32, 406, 6),
+        make_psk("psk-5", 32, 407, 7)};
     PskRun run;
     TcpPair pair;
-    run_psk(run, pair, offered, {offered[3]});
+    run_psk(run, pair, offered, {offered[7]});  // the server stops asking at the one it knows
     ASSERT_EQ(run.hs.client_progress, Progress::kDone) << run.hs.client->error().message;
     ASSERT_EQ(run.hs.server_progress, Progress::kDone) << run.hs.server->error().message;
-    EXPECT_EQ(run.hs.client->used_psk_serial(), 403);
-    EXPECT_EQ(run.hs.server->used_psk_serial(), 403);
+    EXPECT_EQ(run.hs.client->used_psk_serial(), 407);
+    EXPECT_EQ(run.hs.server->used_psk_serial(), 407);
+    const std::vector<std::string> expected = {"psk-1", "psk-2", "psk-3", "psk-4", "psk-5"};
+    EXPECT_EQ(run.server_asked, expected) << ::testing::PrintToString(run.server_asked);
     auto logged = [&](std::string_view needle) {
         return std::any_of(run.client_log.begin(), run.client_log.end(),
                            [&](const std::string& line) { return line.find(needle) != line.npos; });
     };
     EXPECT_TRUE(logged("PSK 400 not offered")) << ::testing::PrintToString(run.client_log);
-    EXPECT_TRUE(logged("PSK 404 not offered")) << ::testing::PrintToString(run.client_log);
-    EXPECT_EQ(std::count(run.server_asked.begin(), run.server_asked.end(), "d"), 0);
+    EXPECT_TRUE(logged("PSK 403 not offered")) << ::testing::PrintToString(run.client_log);
+    EXPECT_EQ(run.client_log.size(), 2u) << ::testing::PrintToString(run.client_log);
 }
 
 }  // namespace

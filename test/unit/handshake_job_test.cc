@@ -95,7 +95,6 @@ public:
         return std::unique_ptr<tls::TlsSession>(std::move(next));
     }
     std::string_view library_name() const override { return "fake"; }
-    void release_thread_caches() override {}
 };
 
 class FakeSockets : public SocketOps {

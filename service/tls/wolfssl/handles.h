@@ -3,7 +3,7 @@
 // Internal to service/tls/wolfssl/.
 #pragma once
 
-#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/settings.h>
 #include <wolfssl/ssl.h>
 
 #include <memory>

@@ -7,10 +7,11 @@
 
 #include <sys/socket.h>
 
-#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/settings.h>
 #include <wolfssl/ssl.h>
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/version.h>
+#include <wolfssl/handshaked_wolfssl_source.h>
 #include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
@@ -74,6 +75,8 @@ constexpr std::size_t kMaxClientHelloCapture = 20000;  // a ClientHello is at mo
 constexpr std::uint8_t kAlertHandshakeFailure = 40;
 constexpr std::uint8_t kAlertAccessDenied = 49;
 constexpr std::uint8_t kAlertDecodeError = 50;
+constexpr std::string_view kLibraryName =
+    "wolfSSL " LIBWOLFSSL_VERSION_STRING " (Debian source " HANDSHAKED_WOLFSSL_DEBIAN_VERSION ")";
 constexpr std::uint8_t kAlertDecryptError = 51;
 constexpr std::uint8_t kAlertProtocolVersion = 70;
 constexpr std::uint8_t kAlertInternalError = 80;
@@ -149,9 +152,9 @@ Failure failure_for_error(int error) {
     }
 }
 
-// Which plaintext alert a server sends when wolfSSL failed before its first flight without
-// sending one itself.
-std::uint8_t alert_for_failure(Failure failure, int error) {
+// Which plaintext alert a server sends when wolfSSL failed before its first flight (wolfSSL's
+// own, held back by io_send, is the fallback).
+std::uint8_t alert_for_failure(Failure failure, int error, std::optional<std::uint8_t> wolfssl_alert) {
     switch (failure) {
         case Failure::kUnknownPskIdentity: return kAlertUnknownPskIdentity;
         case Failure::kMissingCredentials: return kAlertAccessDenied;
@@ -163,7 +166,7 @@ std::uint8_t alert_for_failure(Failure failure, int error) {
         case VERSION_ERROR: case UNSUPPORTED_PROTO_VERSION: return kAlertProtocolVersion;
         case BUFFER_ERROR: case PARSE_ERROR: case BAD_HELLO: case INCOMPLETE_DATA:
             return kAlertDecodeError;
-        default: return kAlertHandshakeFailure;
+        default: return wolfssl_alert.value_or(kAlertHandshakeFailure);
     }
 }
 
@@ -347,9 +350,11 @@ public:
                                const char** suite_name);
 
 private:
+    // The longest PSK identity wolfSSL takes (MAX_PSK_ID_LEN of this build, without tickets).
+    static constexpr std::size_t kMaxPskIdentity = 1536;
     struct OfferedPsk {
         std::size_t index;   // into params_.client_psks
-        const Suite* suite;  // the suite wolfSSL asks for it under (one PSK per suite)
+        const Suite* suite;  // the suite wolfSSL asks for it under
     };
     struct UsablePsk {
         std::size_t index;  // into params_.client_psks
@@ -382,6 +387,7 @@ private:
     bool peer_gone_ = false;
     int io_errno_ = 0;
     std::size_t bytes_sent_ = 0;
+    std::optional<std::uint8_t> held_alert_;  // server: wolfSSL's alert before our first flight
 
     // Certificate checks.
     std::optional<IpAddress> peer_ip_;
@@ -502,6 +508,9 @@ Result<void> WolfSslSession::init() {
     wolfSSL_SetIOReadCtx(ssl_.get(), this);
     wolfSSL_SetIOWriteCtx(ssl_.get(), this);
     wolfSSL_set_psk_callback_ctx(ssl_.get(), this);
+    // complete() reads the PSK identity the handshake used from wolfSSL's handshake arrays,
+    // which wolfSSL frees when the handshake ends unless told to keep them.
+    if (params_.auth == AuthMode::kPsk) wolfSSL_KeepArrays(ssl_.get());
 
     return is_client() ? prepare_client() : prepare_server();
 }
@@ -557,19 +566,23 @@ Result<void> WolfSslSession::prepare_client() {
 }
 
 Result<void> WolfSslSession::prepare_client_psks() {
-    // wolfSSL 5.5.4 offers one external PSK per cipher suite (its per-suite client callback),
-    // all in the one ClientHello: the callback is asked once per suite, in cipher-list order, and
-    // gives each suite the next PSK of the suite's hash (on_client_psk). Plan that here: each
-    // PSK, in the kernel's order, gets the first free suite of its hash; those suites go first in
-    // the list so the identities go out in the kernel's order. PSKs left without a suite are
-    // logged, never retried in a second ClientHello.
-    std::vector<bool> used(engine_->suites.size(), false);
+    // wolfSSL (WOLFSSL_PSK_MULTI_ID_PER_CS) builds the pre_shared_key extension by walking the
+    // cipher list and asking the per-suite callback for identity 0, 1, ... of each suite until
+    // it says "no more"; on_client_psk gives every PSK of a hash, in the kernel's order, to the
+    // first suite of that hash wolfSSL asks about. So the identities go out grouped by hash, the
+    // hash of the kernel's first PSK first (its suite leads the cipher list), each group in the
+    // kernel's order. Here: which PSKs can go out at all.
     std::vector<const Suite*> order;
     for (std::size_t i = 0; i < params_.client_psks.size(); ++i) {
         const PskKey& psk = params_.client_psks[i];
         const std::string label = "PSK " + std::to_string(psk.serial);
         if (psk.identity.empty() || psk.identity.find('\0') != std::string::npos) {
             engine_->note(label + " not offered: its identity is empty or contains NUL");
+            continue;
+        }
+        if (psk.identity.size() >= kMaxPskIdentity) {
+            engine_->note(label + " not offered: its identity is longer than " +
+                          std::to_string(kMaxPskIdentity - 1) + " bytes");
             continue;
         }
         if (psk.key.empty() || psk.key.size() > 64) {
@@ -582,25 +595,34 @@ Result<void> WolfSslSession::prepare_client_psks() {
             engine_->note(label + " not offered: its NVMe identity names an unsupported hash");
             continue;
         }
-        bool planned = false;
-        for (std::size_t s = 0; s < engine_->suites.size() && !planned; ++s) {
-            if (used[s] || engine_->suites[s]->hash != *hash) continue;
-            used[s] = true;
-            order.push_back(engine_->suites[s]);
-            planned = true;
+        // After ServerHello wolfSSL asks for the chosen identity's key with the identity's
+        // first byte overwritten: identities of one hash must differ after their first byte.
+        bool ambiguous = false;
+        for (const auto& usable : usable_psks_) {
+            const std::string& other = params_.client_psks[usable.index].identity;
+            ambiguous = ambiguous || (usable.hash == *hash && other.size() == psk.identity.size() &&
+                                      other.compare(1, std::string::npos, psk.identity, 1) == 0);
         }
-        if (!planned) {
-            engine_->note(label + " not offered: wolfSSL offers one PSK per cipher suite and the " +
-                          std::string(psk_hash_name(*hash)) + " suites are taken by earlier PSKs");
+        if (ambiguous) {
+            engine_->note(label + " not offered: its identity equals an earlier one's but for the " +
+                          "first byte, which wolfSSL cannot tell apart");
+            continue;
+        }
+        const auto home = std::find_if(engine_->suites.begin(), engine_->suites.end(),
+                                       [&](const Suite* suite) { return suite->hash == *hash; });
+        if (home == engine_->suites.end()) {
+            engine_->note(label + " not offered: no " + std::string(psk_hash_name(*hash)) +
+                          " cipher suite is enabled");
             continue;
         }
         usable_psks_.push_back(UsablePsk{i, *hash});
+        if (std::find(order.begin(), order.end(), *home) == order.end()) order.push_back(*home);
     }
     if (usable_psks_.empty()) {
         return Error{Failure::kMissingCredentials, "none of the request's PSKs can be offered"};
     }
-    for (std::size_t s = 0; s < engine_->suites.size(); ++s) {
-        if (!used[s]) order.push_back(engine_->suites[s]);
+    for (const Suite* suite : engine_->suites) {
+        if (std::find(order.begin(), order.end(), suite) == order.end()) order.push_back(suite);
     }
     const std::string list = join_suites(order);
     if (wolfSSL_set_cipher_list(ssl_.get(), list.c_str()) != WOLFSSL_SUCCESS) {
@@ -648,6 +670,13 @@ int WolfSslSession::io_recv(char* buffer, int size) {
 }
 
 int WolfSslSession::io_send(const char* buffer, int size) {
+    // A server's fatal alert before its first flight is held back until fail_from_library()
+    // knows the error, so the client is told what tlshd (GnuTLS) would tell it: wolfSSL says
+    // illegal_parameter for a bad binder and for unknown PSK identities alike.
+    if (!is_client() && bytes_sent_ == 0 && size == 7 && buffer[0] == 0x15 && buffer[5] == 0x02) {
+        held_alert_ = static_cast<std::uint8_t>(buffer[6]);
+        return size;
+    }
     for (;;) {
         const ssize_t n = ::send(fd_, buffer, static_cast<std::size_t>(size),
                                  MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -699,16 +728,31 @@ int WolfSslSession::on_verify(int preverify, WOLFSSL_X509_STORE_CTX* store) {
 unsigned int WolfSslSession::on_client_psk(char* identity, unsigned int identity_max,
                                            unsigned char* key, unsigned int key_max,
                                            const char* suite_name) {
-    if (!suite_name || !identity || !key) return 0;
+    if (!suite_name || !identity || !key || identity_max == 0) return 0;
     const Suite* suite = find_suite(suite_name);
     if (!suite) return 0;
-    // wolfSSL asks again for the same suite when it computes binders and after ServerHello:
-    // the answer must not change.
-    const OfferedPsk* offer = nullptr;
+    std::vector<const OfferedPsk*> under_suite;
     for (const auto& o : offered_psks_) {
-        if (o.suite == suite) offer = &o;
+        if (o.suite == suite) under_suite.push_back(&o);
     }
-    if (!offer) {
+    const auto ordinal = static_cast<unsigned char>(identity[0]);
+    const OfferedPsk* offer = nullptr;
+    if (ordinal == 0 && !under_suite.empty()) {
+        // Binders and after ServerHello: wolfSSL passes the identity it sent, but for its
+        // first byte (set to 0), and wants that identity's key.
+        const std::size_t length = strnlen(identity + 1, identity_max - 1) + 1;
+        for (const OfferedPsk* o : under_suite) {
+            const std::string& id = params_.client_psks[o->index].identity;
+            if (id.size() == length && id.compare(1, std::string::npos, identity + 1, length - 1) == 0)
+                offer = o;
+        }
+    }
+    if (!offer && ordinal < under_suite.size()) {
+        // Building the ClientHello (wolfSSL passes the ordinal in the identity's first byte)
+        // and asking again: the answer must not change.
+        offer = under_suite[ordinal];
+    } else if (!offer && ordinal == under_suite.size()) {
+        // The next PSK of this suite's hash not yet offered under any suite, if any.
         for (const auto& usable : usable_psks_) {
             if (usable.hash != suite->hash) continue;
             bool taken = false;
@@ -807,6 +851,7 @@ Progress WolfSslSession::complete() {
                 if (entry.key && entry.identity == identity) used_psk_serial_ = entry.key->serial;
             }
         }
+        wolfSSL_FreeArrays(ssl_.get());  // the identity was all complete() needed of them
         if (!used_psk_serial_) {
             return fail(Failure::kAuthentication, "the handshake used no PSK of this request");
         }
@@ -869,11 +914,11 @@ Progress WolfSslSession::fail_from_library(int error) {
         failure = failure_for_error(error);
         message = "handshake failed: wolfSSL " + wolf::error_text(error);
     }
-    // wolfSSL 5.5.4 fails some server-side checks (unknown PSK identity, binder mismatch)
-    // without an alert. Before our first flight records are still plaintext, so say it.
-    if (!is_client() && bytes_sent_ == 0 && history.last_tx.code < 0 && error != FATAL_ERROR &&
+    // Before our first flight records are still plaintext: the alert goes out now, named
+    // after the error (see io_send), or wolfSSL's own when the error has no better one.
+    if (!is_client() && bytes_sent_ == 0 && error != FATAL_ERROR &&
         failure != Failure::kPeerClosed && io_errno_ == 0) {
-        send_plaintext_alert(alert_for_failure(failure, error));
+        send_plaintext_alert(alert_for_failure(failure, error, held_alert_));
     }
     return fail(failure, std::move(message));
 }
@@ -944,9 +989,7 @@ public:
         return std::unique_ptr<TlsSession>(std::move(session));
     }
 
-    std::string_view library_name() const override { return "wolfSSL " LIBWOLFSSL_VERSION_STRING; }
-
-    void release_thread_caches() override { release_wolfssl_thread_state(); }
+    std::string_view library_name() const override { return kLibraryName; }
 
 private:
     std::shared_ptr<const EngineState> state_;
@@ -964,23 +1007,11 @@ std::vector<const Suite*> supported_suites() {
     return suites;
 }
 
-// Loading the credentials checks each key against its certificate, and wolfSSL (FP_ECC, tables
-// per thread) keeps a fixed-point table for every point used twice: about 800 KiB each with this
-// build's 4096-bit integers. The thread that builds an engine (start-up, reload) does no
-// handshakes, so its tables are only memory: 1.6 MiB of the idle daemon's heap in the test guest.
-struct ReleaseThreadEccTables {
-    ReleaseThreadEccTables() = default;
-    ReleaseThreadEccTables(const ReleaseThreadEccTables&) = delete;
-    ReleaseThreadEccTables& operator=(const ReleaseThreadEccTables&) = delete;
-    ~ReleaseThreadEccTables() { release_wolfssl_thread_state(); }
-};
-
 }  // namespace
 
 Result<std::unique_ptr<TlsEngine>> make_wolfssl_engine(const EngineConfig& config,
                                                        EngineLog log) {
     wolf::init_library();
-    ReleaseThreadEccTables release_tables_on_return;
     auto state = std::make_shared<EngineState>();
     state->log = std::move(log);
     state->suites = supported_suites();
@@ -1017,6 +1048,12 @@ Result<std::unique_ptr<TlsEngine>> make_wolfssl_engine(const EngineConfig& confi
     if (!server_x509) return server_x509.error();
     auto server_identity = load_configured_identity(server_x509->get(), config.server, "server");
     if (!server_identity) return server_identity.error();
+    if (!*server_identity) {
+        // With no configured certificate each request brings its own, loaded into the session
+        // after wolfSSL_new (use_own_credentials); a certificate set-up callback tells
+        // wolfSSL_new not to insist on one in the context. init() refuses requests with none.
+        wolfSSL_CTX_set_cert_cb(server_x509->get(), [](WOLFSSL*, void*) { return 1; }, nullptr);
+    }
     // Request a client certificate but do not require one; verify it when sent.
     if (auto r = load_trust(server_x509->get(), config.server, config.system_truststore, "server");
         !r) {
@@ -1037,15 +1074,11 @@ Result<std::unique_ptr<TlsEngine>> make_wolfssl_engine(const EngineConfig& confi
     return std::unique_ptr<TlsEngine>(std::make_unique<WolfSslEngine>(std::move(state)));
 }
 
+std::string wolfssl_version() { return std::string(kLibraryName); }
+
 WOLFSSL* wolfssl_handle_for_testing(TlsSession& session) {
     auto* wolf_session = dynamic_cast<WolfSslSession*>(&session);
     return wolf_session ? wolf_session->native() : nullptr;
-}
-
-void release_wolfssl_thread_state() {
-#ifdef FP_ECC
-    wc_ecc_fp_free();
-#endif
 }
 
 }  // namespace handshaked::tls

@@ -26,9 +26,8 @@ using EngineLog = std::function<void(std::string_view message)>;
 Result<std::unique_ptr<TlsEngine>> make_wolfssl_engine(const EngineConfig& config,
                                                        EngineLog log = {});
 
-// Free what wolfSSL caches per thread (FP_ECC fixed-point tables, ~0.8 MiB per EC point). Call
-// on a thread that ran handshakes before it exits; the cache is rebuilt if it runs more.
-void release_wolfssl_thread_state();
+// The TLS library this build links, e.g. "wolfSSL 5.9.2 (Debian source 5.9.2-1.2)".
+std::string wolfssl_version();
 
 // Tests only: the wolfSSL object behind a session started by a wolfSSL engine (nullptr for any
 // other session). Lets a test restrict a session's cipher list before its first advance(), and
