@@ -232,15 +232,16 @@ int method_list(sd_bus_message* message, void* userdata, sd_bus_error* error) {
     sd_bus_message* reply = nullptr;
     int r = sd_bus_message_new_method_return(message, &reply);
     if (r < 0) return r;
-    sd_bus_message_open_container(reply, 'a', "(tsssssusdaixs)");
+    sd_bus_message_open_container(reply, 'a', kHistoryEntryInArray);
     for (const auto& c : impl->registry.history()) {
-        sd_bus_message_open_container(reply, 'r', "tsssssusdaixs");
+        sd_bus_message_open_container(reply, 'r', kHistoryEntry);
         sd_bus_message_append(reply, "tsssssusd", c.id, std::string(role_name(c.role)).c_str(),
                               std::string(auth_mode_name(c.auth)).c_str(), c.peer_address.c_str(),
                               c.peername.c_str(), c.cipher.c_str(), c.status,
                               std::string(errno_name(c.status)).c_str(), c.duration_ms);
         sd_bus_message_append_array(reply, 'i', c.remote_auth.data(), c.remote_auth.size() * sizeof(KeySerial));
-        sd_bus_message_append(reply, "xs", static_cast<std::int64_t>(c.finished_unix_ms), c.detail.c_str());
+        sd_bus_message_append(reply, "xss", static_cast<std::int64_t>(c.finished_unix_ms), c.detail.c_str(),
+                              c.key_exchange_group.c_str());
         sd_bus_message_close_container(reply);
     }
     sd_bus_message_close_container(reply);
@@ -273,7 +274,7 @@ const sd_bus_vtable kVtable[] = {
     SD_BUS_PROPERTY("LatencyP50Ms", "d", get_latency<&workers::Counters::latency_p50_ms>, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
     SD_BUS_PROPERTY("LatencyP99Ms", "d", get_latency<&workers::Counters::latency_p99_ms>, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
     SD_BUS_METHOD("Reload", "", "", method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD("ListHandshakes", "", "a(tsssssusdaixs)", method_list, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD("ListHandshakes", "", kHistory, method_list, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_SIGNAL("HandshakeCompleted", "tud", 0),
     SD_BUS_VTABLE_END,
 };

@@ -9,13 +9,10 @@
 #include <string>
 
 #include "proto/result.h"
+#include "service/bus/agent1_api.h"
 #include "service/workers/registry.h"
 
 namespace handshaked::bus {
-
-inline constexpr char kBusName[] = "org.handshaked.Agent1";
-inline constexpr char kObjectPath[] = "/org/handshaked/Agent1";
-inline constexpr char kInterface[] = "org.handshaked.Agent1";
 
 struct BusInfo {
     std::string version;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -87,7 +88,7 @@ void add_side(std::map<std::string, Setter, std::less<>>& keys, const std::strin
     keys[section + "/x509.crl"] = string_setter([side](Config& c, std::string v) { (c.engine.*side).crl = std::move(v); });
     keys[section + "/x509.certificate"] = string_setter([side](Config& c, std::string v) { (c.engine.*side).certificate = std::move(v); });
     keys[section + "/x509.private_key"] = string_setter([side](Config& c, std::string v) { (c.engine.*side).private_key = std::move(v); });
-    // tlshd's post-quantum second certificate: wolfSSL 5.5.4 has no ML-DSA; accepted and unused
+    // tlshd's post-quantum second certificate: our wolfSSL build has no ML-DSA; accepted and unused
     // so that a tlshd file still loads.
     keys[section + "/x509.pq.certificate"] = ignored_with_note();
     keys[section + "/x509.pq.private_key"] = ignored_with_note();
@@ -109,6 +110,32 @@ const std::map<std::string, Setter, std::less<>>& known_keys() {
                 if (end == std::string_view::npos) break;
                 value.remove_prefix(end + 1);
             }
+            return {};
+        };
+        // handshaked's own key: the key exchange groups, most preferred first, ';' or ','
+        // between names. Both sides use the list; an unknown name is an error (a typo must not
+        // silently fall back to other groups).
+        k["authenticate/key_exchange_groups"] = [](Config& c, const Location& at, std::string_view key, std::string_view value) -> Result<void> {
+            std::vector<tls::KeyExchangeGroup> groups;
+            while (!value.empty()) {
+                const auto end = value.find_first_of(";,");
+                const auto name = trim(value.substr(0, end));
+                if (!name.empty()) {
+                    const auto group = tls::group_by_name(name);
+                    if (!group) {
+                        return config_error(at, std::string(key) + ": unknown group '" + std::string(name) +
+                                                    "' (known: " + tls::group_list(tls::default_key_exchange_groups()) + ")");
+                    }
+                    if (std::find(groups.begin(), groups.end(), *group) != groups.end()) {
+                        return config_error(at, std::string(key) + ": '" + std::string(name) + "' is named twice");
+                    }
+                    groups.push_back(*group);
+                }
+                if (end == std::string_view::npos) break;
+                value.remove_prefix(end + 1);
+            }
+            if (groups.empty()) return config_error(at, std::string(key) + ": names no group");
+            c.engine.groups = std::move(groups);
             return {};
         };
         add_side(k, "authenticate.client", &tls::EngineConfig::client);

@@ -144,6 +144,7 @@ Wait HandshakeJob::drive() {
 Wait HandshakeJob::finish_success() {
     state_ = JobState::kInstallingKtls;
     cipher_ = session_->cipher_name();
+    if (const auto group = session_->key_exchange_group()) group_ = tls::group_name(*group);
 
     std::vector<KeySerial> remote_auth;
     if (request_.auth == AuthMode::kPsk) {

@@ -68,6 +68,8 @@ public:
     const HandshakeResult& result() const { return result_; }
     const std::string& failure_detail() const { return failure_detail_; }
     const std::string& cipher() const { return cipher_; }
+    // The key exchange group's IANA name; "" before the handshake finished and for psk_ke.
+    const std::string& key_exchange_group() const { return group_; }
     const JobSnapshot& snapshot() const { return snapshot_; }
 
 private:
@@ -90,6 +92,7 @@ private:
     std::string failure_detail_;
     std::string psk_lookup_note_;
     std::string cipher_;
+    std::string group_;
 };
 
 }  // namespace handshaked::job

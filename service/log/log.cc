@@ -77,7 +77,9 @@ void handshake(const workers::CompletedHandshake& c) {
                           " " + std::string(auth_mode_name(c.auth)) + " peer " + peer + ": " +
                           (c.status == 0 ? "ok" : "failed") + " status " +
                           std::string(errno_name(c.status)) + " cipher " +
-                          (c.cipher.empty() ? "-" : c.cipher) + " " + duration + " ms remote-auth " +
+                          (c.cipher.empty() ? "-" : c.cipher) + " group " +
+                          (c.key_exchange_group.empty() ? "-" : c.key_exchange_group) + " " +
+                          duration + " ms remote-auth " +
                           serial_list(c.remote_auth);
     if (!c.detail.empty()) message += " (" + c.detail + ")";
     if (g_journal) {
@@ -89,6 +91,7 @@ void handshake(const workers::CompletedHandshake& c) {
                         "HANDSHAKE_PEER_ADDRESS=%s", c.peer_address.c_str(),
                         "HANDSHAKE_PEERNAME=%s", c.peername.c_str(),
                         "HANDSHAKE_CIPHER=%s", c.cipher.c_str(),
+                        "HANDSHAKE_KEY_EXCHANGE_GROUP=%s", c.key_exchange_group.c_str(),
                         "HANDSHAKE_STATUS=%u", c.status,
                         "HANDSHAKE_STATUS_NAME=%s", std::string(errno_name(c.status)).c_str(),
                         "HANDSHAKE_DURATION_MS=%s", duration,

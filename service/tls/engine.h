@@ -15,6 +15,7 @@
 
 #include "proto/handshake.h"
 #include "proto/result.h"
+#include "service/tls/groups.h"
 #include "service/tls/secure_bytes.h"
 
 namespace handshaked::tls {
@@ -77,6 +78,8 @@ public:
     virtual Result<SessionKeys> export_keys() = 0;
 
     virtual std::string cipher_name() const = 0;     // IANA name of the negotiated suite
+    // After kDone: the key exchange group used; nullopt for a PSK-only (psk_ke) handshake.
+    virtual std::optional<KeyExchangeGroup> key_exchange_group() const = 0;
     // After kDone: the peer's leaf certificate if it sent one and it verified.
     virtual std::optional<std::vector<std::uint8_t>> verified_peer_certificate() const = 0;
     // After kDone with PSK: the serial of the PSK that was used.
@@ -93,6 +96,8 @@ struct EngineConfig {
     };
     Side client;
     Side server;
+    // Offered (client) and accepted (server) in this order of preference; never empty.
+    std::vector<KeyExchangeGroup> groups = default_key_exchange_groups();
     std::string system_truststore = "/etc/ssl/certs/ca-certificates.crt";
 };
 

@@ -12,6 +12,7 @@ Registry::Registry() : history_(kHistorySize), latencies_(kLatencyWindow) {
         slot.peer_address.reserve(48);  // "[IPv6]:port"
         slot.peername.reserve(64);
         slot.cipher.reserve(32);        // IANA suite names
+        slot.key_exchange_group.reserve(24);
         slot.detail.reserve(96);
         slot.remote_auth.reserve(2);
         slot.requested_serials.reserve(4);

@@ -24,6 +24,7 @@ struct CompletedHandshake {
     std::string peer_address;
     std::string peername;
     std::string cipher;
+    std::string key_exchange_group;  // IANA name; "" for none (failed early, psk_ke)
     std::uint32_t status = 0;
     Failure failure = Failure::kNone;
     std::string detail;  // why it failed; never key material

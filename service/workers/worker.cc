@@ -300,6 +300,7 @@ void Worker::finish(int fd) {
     completed.peer_address = snapshot.peer_address;
     completed.peername = snapshot.peername;
     completed.cipher = job.cipher();
+    completed.key_exchange_group = job.key_exchange_group();
     completed.status = job.result().status();
     completed.failure = job.result().failure;
     completed.detail = job.failure_detail();

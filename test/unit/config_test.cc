@@ -92,7 +92,35 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"[debug\n", ":1: section header without ']'"},
                       BadCase{"[debug]\njust words\n", ":2: expected 'key = value'"},
                       BadCase{"[authenticate.server]\nx509.certificate = /a.pem\n",
-                              "x509.certificate and x509.private_key must be given together"}));
+                              "x509.certificate and x509.private_key must be given together"},
+                      BadCase{"[authenticate]\nkey_exchange_groups = x25519; X448\n",
+                              ":2: key_exchange_groups: unknown group 'X448'"},
+                      BadCase{"[authenticate]\nkey_exchange_groups = x25519, X25519\n",
+                              ":2: key_exchange_groups: 'X25519' is named twice"},
+                      BadCase{"[authenticate]\nkey_exchange_groups = ; ,\n",
+                              ":2: key_exchange_groups: names no group"}));
+
+TEST(Config, KeyExchangeGroupsDefaultToHybridsFirst) {
+    auto config = parse_config("", "empty.conf");
+    ASSERT_TRUE(config.ok());
+    using tls::KeyExchangeGroup;
+    const std::vector<KeyExchangeGroup> expected = {
+        KeyExchangeGroup::kX25519MlKem768, KeyExchangeGroup::kSecp256r1MlKem768,
+        KeyExchangeGroup::kSecp384r1MlKem1024, KeyExchangeGroup::kX25519,
+        KeyExchangeGroup::kSecp256r1, KeyExchangeGroup::kSecp384r1, KeyExchangeGroup::kSecp521r1};
+    EXPECT_EQ(config->engine.groups, expected);
+}
+
+TEST(Config, KeyExchangeGroupsInTheGivenOrderAnyCase) {
+    auto config = parse_config(
+        "[authenticate]\nkey_exchange_groups = secp384r1 ; secp384r1mlkem1024,X25519\n", "g.conf");
+    ASSERT_TRUE(config.ok()) << config.error().message;
+    using tls::KeyExchangeGroup;
+    const std::vector<KeyExchangeGroup> expected = {KeyExchangeGroup::kSecp384r1,
+                                                    KeyExchangeGroup::kSecp384r1MlKem1024,
+                                                    KeyExchangeGroup::kX25519};
+    EXPECT_EQ(config->engine.groups, expected);
+}
 
 class ConfigFiles : public ::testing::Test {
 protected:

@@ -79,6 +79,9 @@ public:
         return tls::SessionKeys{};
     }
     std::string cipher_name() const override { return "TLS_AES_128_GCM_SHA256"; }
+    std::optional<tls::KeyExchangeGroup> key_exchange_group() const override {
+        return tls::KeyExchangeGroup::kX25519MlKem768;
+    }
     std::optional<std::vector<std::uint8_t>> verified_peer_certificate() const override { return peer_certificate; }
     std::optional<KeySerial> used_psk_serial() const override { return psk_serial; }
 };

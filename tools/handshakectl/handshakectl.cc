@@ -14,11 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "service/bus/agent1_api.h"
+
 namespace {
 
-constexpr char kService[] = "org.handshaked.Agent1";
-constexpr char kPath[] = "/org/handshaked/Agent1";
-constexpr char kInterface[] = "org.handshaked.Agent1";
+using handshaked::bus::kInterface;
+constexpr const char* kService = handshaked::bus::kBusName;
+constexpr const char* kPath = handshaked::bus::kObjectPath;
 
 enum Exit { kOk = 0, kFailed = 1, kUsage = 2, kUnreachable = 3, kDenied = 4 };
 
@@ -217,32 +219,34 @@ int command_history(sd_bus* bus, bool json) {
     Message reply;
     int r = sd_bus_call_method(bus, kService, kPath, kInterface, "ListHandshakes", &error.e, &reply.m, "");
     if (r < 0) return exit_for(error, r);
-    sd_bus_message_enter_container(reply.m, 'a', "(tsssssusdaixs)");
+    sd_bus_message_enter_container(reply.m, 'a', handshaked::bus::kHistoryEntryInArray);
     if (json) std::printf("[");
-    else std::printf("%-6s %-6s %-6s %-22s %-24s %-12s %9s %-12s %s\n", "ID", "ROLE", "AUTH", "PEER", "CIPHER", "STATUS",
-                     "MS", "PEER_IDS", "DETAIL");
+    else std::printf("%-6s %-6s %-6s %-22s %-24s %-18s %-12s %9s %-12s %s\n", "ID", "ROLE", "AUTH", "PEER", "CIPHER",
+                     "GROUP", "STATUS", "MS", "PEER_IDS", "DETAIL");
     bool first = true;
-    while (sd_bus_message_enter_container(reply.m, 'r', "tsssssusdaixs") > 0) {
+    while (sd_bus_message_enter_container(reply.m, 'r', handshaked::bus::kHistoryEntry) > 0) {
         std::uint64_t id = 0;
-        const char *role, *auth, *peer, *peername, *cipher, *status_name, *detail;
+        const char *role, *auth, *peer, *peername, *cipher, *status_name, *detail, *group;
         std::uint32_t status = 0;
         double ms = 0;
         std::int64_t finished = 0;
         std::vector<std::int32_t> remote;
         sd_bus_message_read(reply.m, "tsssssusd", &id, &role, &auth, &peer, &peername, &cipher, &status, &status_name, &ms);
         read_int_array(reply.m, remote);
-        sd_bus_message_read(reply.m, "xs", &finished, &detail);
+        sd_bus_message_read(reply.m, "xss", &finished, &detail, &group);
         sd_bus_message_exit_container(reply.m);
         if (json) {
             std::printf("%s{\"id\":%llu,\"role\":%s,\"auth\":%s,\"peer\":%s,\"peername\":%s,\"cipher\":%s,\"status\":%u,"
-                        "\"status_name\":%s,\"duration_ms\":%.3f,\"remote_auth\":%s,\"finished_unix_ms\":%lld,\"detail\":%s}",
+                        "\"status_name\":%s,\"duration_ms\":%.3f,\"remote_auth\":%s,\"finished_unix_ms\":%lld,\"detail\":%s,\"key_exchange_group\":%s}",
                         first ? "" : ",", static_cast<unsigned long long>(id), json_string(role).c_str(),
                         json_string(auth).c_str(), json_string(peer).c_str(), json_string(peername).c_str(),
                         json_string(cipher).c_str(), status, json_string(status_name).c_str(), ms,
-                        serials_text(remote, true).c_str(), static_cast<long long>(finished), json_string(detail).c_str());
+                        serials_text(remote, true).c_str(), static_cast<long long>(finished), json_string(detail).c_str(),
+                        json_string(group).c_str());
         } else {
-            std::printf("%-6llu %-6s %-6s %-22s %-24s %-12s %9.1f %-12s %s\n", static_cast<unsigned long long>(id), role,
-                        auth, peer, *cipher ? cipher : "-", status_name, ms, serials_text(remote, false).c_str(), detail);
+            std::printf("%-6llu %-6s %-6s %-22s %-24s %-18s %-12s %9.1f %-12s %s\n", static_cast<unsigned long long>(id),
+                        role, auth, peer, *cipher ? cipher : "-", *group ? group : "-", status_name, ms,
+                        serials_text(remote, false).c_str(), detail);
         }
         first = false;
     }

@@ -193,6 +193,7 @@ struct EngineState {
     bool client_has_certificate = false;
     bool server_has_certificate = false;
     std::vector<const Suite*> suites;  // what every context offers, in preference order
+    std::vector<KeyExchangeGroup> groups;  // likewise
     EngineLog log;
 
     void note(const std::string& message) const {
@@ -210,18 +211,21 @@ unsigned int client_psk_callback(WOLFSSL* ssl, const char* hint, char* identity,
 unsigned int server_psk_callback(WOLFSSL* ssl, const char* identity, unsigned char* key,
                                  unsigned int key_max, const char** suite_name);
 
-Result<CtxPtr> new_context(bool server, const std::string& cipher_list) {
+Result<CtxPtr> new_context(bool server, const std::string& cipher_list,
+                           const std::vector<KeyExchangeGroup>& key_exchange_groups) {
     CtxPtr ctx(wolfSSL_CTX_new(server ? wolfTLSv1_3_server_method()
                                       : wolfTLSv1_3_client_method()));
     if (!ctx) return Error{Failure::kLocalFault, "wolfSSL_CTX_new failed"};
     if (wolfSSL_CTX_set_cipher_list(ctx.get(), cipher_list.c_str()) != WOLFSSL_SUCCESS) {
         return Error{Failure::kLocalFault, "wolfSSL rejects the cipher list " + cipher_list};
     }
-    int groups[] = {WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1, WOLFSSL_ECC_SECP384R1,
-                    WOLFSSL_ECC_SECP521R1};
-    if (wolfSSL_CTX_set_groups(ctx.get(), groups, static_cast<int>(std::size(groups))) !=
-        WOLFSSL_SUCCESS) {
-        return Error{Failure::kLocalFault, "wolfSSL rejects the key exchange groups"};
+    // wolfSSL's group numbers are the IANA code points KeyExchangeGroup holds.
+    std::vector<int> groups;
+    for (const auto group : key_exchange_groups) groups.push_back(static_cast<int>(group));
+    if (groups.empty() || wolfSSL_CTX_set_groups(ctx.get(), groups.data(),
+                                                 static_cast<int>(groups.size())) != WOLFSSL_SUCCESS) {
+        return Error{Failure::kLocalFault,
+                     "wolfSSL rejects the key exchange groups " + group_list(key_exchange_groups)};
     }
     wolfSSL_CTX_set_session_cache_mode(ctx.get(), WOLFSSL_SESS_CACHE_OFF);
     // A NewSessionTicket after the handshake would reach the consumer through kTLS.
@@ -333,6 +337,7 @@ public:
     std::string cipher_name() const override {
         return suite_ ? std::string(cipher_iana_name(suite_->cipher)) : std::string();
     }
+    std::optional<KeyExchangeGroup> key_exchange_group() const override { return group_; }
     std::optional<std::vector<std::uint8_t>> verified_peer_certificate() const override {
         return peer_certificate_;
     }
@@ -407,6 +412,7 @@ private:
 
     // Results.
     const Suite* suite_ = nullptr;
+    std::optional<KeyExchangeGroup> group_;  // after kDone; none for psk_ke
     std::optional<std::vector<std::uint8_t>> peer_certificate_;
     std::optional<KeySerial> used_psk_serial_;
 };
@@ -539,9 +545,21 @@ Result<void> WolfSslSession::use_own_credentials(const DerCredentials& credentia
 }
 
 Result<void> WolfSslSession::prepare_client() {
-    // X25519 first: a key share every peer we know takes, so no HelloRetryRequest.
-    if (wolfSSL_UseKeyShare(ssl_.get(), WOLFSSL_ECC_X25519) != WOLFSSL_SUCCESS) {
-        return Error{Failure::kLocalFault, "wolfSSL_UseKeyShare failed"};
+    // A key share for the most preferred group and, when that is a hybrid, for the first
+    // classical group too (as OpenSSL 3.5 does): a server without ML-KEM then answers at once
+    // instead of with a HelloRetryRequest.
+    const auto& groups = engine_->groups;
+    std::vector<KeyExchangeGroup> shares = {groups.front()};
+    if (is_hybrid(groups.front())) {
+        const auto classical = std::find_if(groups.begin(), groups.end(),
+                                            [](KeyExchangeGroup g) { return !is_hybrid(g); });
+        if (classical != groups.end()) shares.push_back(*classical);
+    }
+    for (const auto group : shares) {
+        if (wolfSSL_UseKeyShare(ssl_.get(), static_cast<word16>(group)) != WOLFSSL_SUCCESS) {
+            return Error{Failure::kLocalFault,
+                         "wolfSSL_UseKeyShare failed for " + std::string(group_name(group))};
+        }
     }
     if (params_.auth == AuthMode::kPsk) return prepare_client_psks();
 
@@ -837,6 +855,8 @@ Progress WolfSslSession::complete() {
         return fail(Failure::kProtocol, std::string("negotiated suite ") + (name ? name : "?") +
                                             " is not one kTLS can take over");
     }
+    // wolfSSL names the group it used (IANA spelling, case aside); none for psk_ke.
+    if (const char* group = wolfSSL_get_curve_name(ssl_.get())) group_ = group_by_name(group);
 
     if (params_.auth == AuthMode::kPsk) {
         const char* identity = wolfSSL_get_psk_identity(ssl_.get());
@@ -1014,13 +1034,14 @@ Result<std::unique_ptr<TlsEngine>> make_wolfssl_engine(const EngineConfig& confi
     wolf::init_library();
     auto state = std::make_shared<EngineState>();
     state->log = std::move(log);
+    state->groups = config.groups;
     state->suites = supported_suites();
     if (state->suites.empty()) {
         return Error{Failure::kLocalFault, "this wolfSSL build has no TLS 1.3 suite kTLS supports"};
     }
     const std::string list = join_suites(state->suites);
 
-    auto make = [&](bool server) { return new_context(server, list); };
+    auto make = [&](bool server) { return new_context(server, list, config.groups); };
 
     auto client_unauth = make(false);
     if (!client_unauth) return client_unauth.error();
