@@ -3,14 +3,18 @@
 // engine and credentials, but both ends in this process over loopback TCP and no upcall.
 // One thread per --threads; each runs client+server pairs back to back.
 //   inprocess-bench --mode ecdsa-p256|rsa-2048|psk --seconds S --threads N --certs DIR
+//                   [--groups NAME,...]   (key exchange groups; default: the engine's default)
 // Prints one JSON object: {"mode":..., "threads":N, "seconds":S, "handshakes":N,
-// "hs_per_s":X, "failures":N} where a pair counts as two handshakes (client and server).
+// "hs_per_s":X, "failures":N, "library":..., "cpu_paths":...} where a pair counts as two
+// handshakes (client and server); library and cpu_paths say which wolfSSL and which of its
+// assembly paths ran.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -31,6 +35,7 @@ struct Options {
     double seconds = 5;
     unsigned threads = 1;
     std::string certs = "/run/add/certs";
+    std::vector<tls::KeyExchangeGroup> groups = tls::default_key_exchange_groups();
 };
 
 UniqueFd listener_socket(sockaddr_in& address) {
@@ -64,6 +69,7 @@ tls::EngineConfig engine_config(const Options& options) {
     config.server.truststore = config.client.truststore;
     config.server.certificate = options.certs + (rsa ? "/server-rsa.pem" : "/server-ec.pem");
     config.server.private_key = options.certs + (rsa ? "/server-rsa.key" : "/server-ec.key");
+    config.groups = options.groups;
     return config;
 }
 
@@ -138,8 +144,20 @@ int main(int argc, char** argv) {
         else if (key == "--seconds") options.seconds = std::stod(value);
         else if (key == "--threads") options.threads = static_cast<unsigned>(std::stoul(value));
         else if (key == "--certs") options.certs = value;
-        else {
-            std::fprintf(stderr, "usage: inprocess-bench --mode ecdsa-p256|rsa-2048|psk --seconds S --threads N --certs DIR\n");
+        else if (key == "--groups") {
+            options.groups.clear();
+            for (std::size_t start = 0; start <= value.size();) {
+                const std::size_t end = std::min(value.find(',', start), value.size());
+                const auto group = tls::group_by_name(value.substr(start, end - start));
+                if (!group) {
+                    std::fprintf(stderr, "inprocess-bench: unknown group in '%s'\n", value.c_str());
+                    return 2;
+                }
+                options.groups.push_back(*group);
+                start = end + 1;
+            }
+        } else {
+            std::fprintf(stderr, "usage: inprocess-bench --mode ecdsa-p256|rsa-2048|psk --seconds S --threads N --certs DIR [--groups NAME,...]\n");
             return 2;
         }
     }
@@ -153,7 +171,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     Totals totals;
-    // Warm-up: the per-thread EC tables a long-lived worker has too.
+    // Warm-up: what a long-lived worker has warm too (caches, page faults of the first run).
     {
         Totals warm;
         run_pairs(**engine, options, std::chrono::steady_clock::now() + std::chrono::milliseconds(300), warm);
@@ -166,10 +184,12 @@ int main(int argc, char** argv) {
         threads.emplace_back([&] { run_pairs(**engine, options, end, totals); });
     for (auto& thread : threads) thread.join();
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("{\"mode\":\"%s\",\"threads\":%u,\"seconds\":%.3f,\"handshakes\":%llu,\"hs_per_s\":%.1f,\"failures\":%llu}\n",
+    std::printf("{\"mode\":\"%s\",\"threads\":%u,\"seconds\":%.3f,\"handshakes\":%llu,\"hs_per_s\":%.1f,\"failures\":%llu,"
+                "\"library\":\"%s\",\"cpu_paths\":\"%s\",\"groups\":\"%s\"}\n",
                 options.mode.c_str(), options.threads, elapsed,
                 static_cast<unsigned long long>(totals.handshakes.load()),
                 static_cast<double>(totals.handshakes.load()) / elapsed,
-                static_cast<unsigned long long>(totals.failures.load()));
+                static_cast<unsigned long long>(totals.failures.load()), tls::wolfssl_version().c_str(),
+                tls::wolfssl_cpu_paths().c_str(), tls::group_list(options.groups).c_str());
     return totals.failures.load() == 0 ? 0 : 1;
 }

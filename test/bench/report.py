@@ -329,8 +329,8 @@ def write_markdown(result, path):
                   f"{fmt(m.get('ready_drops_c1000'))} |")
     md += ["", "In flight = handshaked's open fds minus its idle count (each accepted request holds one fd, "
            "its socket), sampled every 50 ms; peak = VmHWM over the 1,000-pair batch (reset with "
-           "`clear_refs` before it). RSS counts the shared libraries' resident pages (libwolfssl, libc, "
-           "libsystemd, libnl; libstdc++ is linked into handshaked); PSS splits them with other processes.", ""]
+           "`clear_refs` before it). RSS counts the shared libraries' resident pages (libc, "
+           "libsystemd, libnl; wolfSSL and libstdc++ are linked into handshaked); PSS splits them with other processes.", ""]
     md += idle_rss_by_object_table(mem.get("by_mode", {}))
     workers = result["params"].get("handshaked_workers", 2)
     md += ["## Where the CPU goes (guest CPU ms per successful handshake)", "",
@@ -381,7 +381,9 @@ def write_markdown(result, path):
            "## Machine", "",
            f"- guest: Linux {g.get('kernel')}, {g.get('vcpus')} vCPUs, {fmt(g.get('mem_total_kib'))} KiB, "
            f"CPU \"{g.get('cpu_model')}\" (flags {', '.join(g.get('cpu_flags', []))}), "
-           f"{g.get('handshaked')}, libwolfssl {g.get('libwolfssl')}, kernel pending-request cap "
+           f"handshaked {g.get('handshaked')}, wolfSSL paths: "
+           f"{next((r.get('cpu_paths') for r in result.get('inprocess', []) if r.get('cpu_paths')), '?')}, "
+           "kernel pending-request cap "
            f"{g.get('pending_cap')}",
            f"- host: {h.get('cpu_model')}, {h.get('cpus')} CPUs, {fmt(h.get('mem_total_kib'))} KiB, "
            f"{h.get('qemu')} (TCG), load average {h.get('loadavg_before')} before, {h.get('loadavg_after')} "
@@ -452,6 +454,7 @@ def main():
     parser.add_argument("--console")
     parser.add_argument("--wall", type=int, default=0)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--host-limit", help="host-limit's Markdown table, appended to results.md")
     args = parser.parse_args()
     with open(args.guest) as handle:
         guest = json.load(handle)
@@ -466,6 +469,13 @@ def main():
         json.dump(result, handle, indent=1)
         handle.write("\n")
     write_markdown(result, os.path.join(args.out, "results.md"))
+    with open(os.path.join(args.out, "results.md"), "a") as handle:
+        handle.write("\n\n## In-process limit on the host (native)\n\n")
+        if args.host_limit and os.path.exists(args.host_limit) and os.path.getsize(args.host_limit):
+            with open(args.host_limit) as limit:
+                handle.write(limit.read())
+        else:
+            handle.write("Not measured (test/bench/host-limit failed or had no binary; see the run's output).\n")
     plot(result, os.path.join(args.out, "latency.png"))
     head, rows = table(result)
     print(text_table(head, rows))

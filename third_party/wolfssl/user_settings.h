@@ -14,6 +14,7 @@
 #define HAVE_THREAD_LS             /* the error queue and RNG state are per worker thread */
 #define WOLFSSL_IGNORE_FILE_WARN   /* sources that are #included by others are also listed */
 #define HAVE_LIMITS_H              /* glibc has it: wolfSSL takes the integer limits from it */
+#define HAVE_GMTIME_R              /* reentrant: workers check certificate dates concurrently */
 #define SIZEOF_LONG_LONG 8         /* what configure would find: word64 is a long long */
 
 /* ---- Protocol: TLS 1.3 only ---------------------------------------------------------------- */

@@ -12,6 +12,15 @@
 #include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 #include <wolfssl/wolfcrypt/rsa.h>
+#include <wolfssl/wolfcrypt/aes.h>
+#include <wolfssl/wolfcrypt/chacha20_poly1305.h>
+#include <wolfssl/wolfcrypt/cpuid.h>
+#include <wolfssl/wolfcrypt/curve25519.h>
+#include <wolfssl/wolfcrypt/random.h>
+#include <wolfssl/wolfcrypt/sha256.h>
+#include <wolfssl/wolfcrypt/sha3.h>
+#include <wolfssl/wolfcrypt/sha512.h>
+#include <wolfssl/wolfcrypt/wc_mlkem.h>
 
 #include <array>
 #include <cerrno>
@@ -110,11 +119,81 @@ std::vector<std::uint8_t> rsa_public(RsaKey& key) {
     return n;
 }
 
+// wolfCrypt chooses its assembly paths (AES-NI, AVX2, SHA and ML-KEM kernels) lazily, on each
+// algorithm's first use, in plain globals. Using each once here, before any worker thread
+// exists, makes that choice a write that happens before every handshake (TSan saw the workers
+// race to make it). Results are not used: a failure here would show in the first handshake.
+void choose_cpu_paths_once() {
+    (void)cpuid_get_flags();
+    std::array<byte, 64> data{};
+    std::array<byte, 64> out{};
+    WC_RNG rng;
+    if (wc_InitRng(&rng) != 0) return;
+    (void)wc_RNG_GenerateBlock(&rng, data.data(), data.size());
+    wc_Sha256 sha256;
+    if (wc_InitSha256(&sha256) == 0) {
+        (void)wc_Sha256Update(&sha256, data.data(), data.size());
+        (void)wc_Sha256Final(&sha256, out.data());
+        wc_Sha256Free(&sha256);
+    }
+    wc_Sha384 sha384;
+    if (wc_InitSha384(&sha384) == 0) {
+        (void)wc_Sha384Update(&sha384, data.data(), data.size());
+        (void)wc_Sha384Final(&sha384, out.data());
+        wc_Sha384Free(&sha384);
+    }
+    wc_Sha512 sha512;
+    if (wc_InitSha512(&sha512) == 0) {
+        (void)wc_Sha512Update(&sha512, data.data(), data.size());
+        (void)wc_Sha512Final(&sha512, out.data());
+        wc_Sha512Free(&sha512);
+    }
+    wc_Sha3 sha3;
+    if (wc_InitSha3_256(&sha3, nullptr, INVALID_DEVID) == 0) {
+        (void)wc_Sha3_256_Update(&sha3, data.data(), data.size());
+        (void)wc_Sha3_256_Final(&sha3, out.data());
+        wc_Sha3_256_Free(&sha3);
+    }
+    Aes aes;
+    if (wc_AesInit(&aes, nullptr, INVALID_DEVID) == 0) {
+        std::array<byte, 16> tag{};
+        if (wc_AesGcmSetKey(&aes, data.data(), 16) == 0)
+            (void)wc_AesGcmEncrypt(&aes, out.data(), data.data(), 16, data.data(), 12, tag.data(),
+                                   tag.size(), nullptr, 0);
+        if (wc_AesCcmSetKey(&aes, data.data(), 16) == 0)
+            (void)wc_AesCcmEncrypt(&aes, out.data(), data.data(), 16, data.data(), 12, tag.data(),
+                                   tag.size(), nullptr, 0);
+        wc_AesFree(&aes);
+    }
+    std::array<byte, CHACHA20_POLY1305_AEAD_AUTHTAG_SIZE> tag{};
+    (void)wc_ChaCha20Poly1305_Encrypt(data.data(), data.data(), nullptr, 0, data.data(), 16,
+                                      out.data(), tag.data());
+    curve25519_key x25519;
+    if (wc_curve25519_init(&x25519) == 0) {
+        (void)wc_curve25519_make_key(&rng, CURVE25519_KEYSIZE, &x25519);
+        wc_curve25519_free(&x25519);
+    }
+    ecc_key ecc;
+    if (wc_ecc_init(&ecc) == 0) {
+        (void)wc_ecc_make_key_ex(&rng, 32, &ecc, ECC_SECP256R1);
+        wc_ecc_free(&ecc);
+    }
+    MlKemKey mlkem;
+    if (wc_MlKemKey_Init(&mlkem, WC_ML_KEM_768, nullptr, INVALID_DEVID) == 0) {
+        (void)wc_MlKemKey_MakeKey(&mlkem, &rng);
+        wc_MlKemKey_Free(&mlkem);
+    }
+    wc_FreeRng(&rng);
+}
+
 }  // namespace
 
 void init_library() {
     static std::once_flag once;
-    std::call_once(once, [] { wolfSSL_Init(); });
+    std::call_once(once, [] {
+        wolfSSL_Init();
+        choose_cpu_paths_once();
+    });
 }
 
 std::string error_text(int error) {

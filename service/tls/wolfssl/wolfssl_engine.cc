@@ -12,6 +12,7 @@
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/version.h>
 #include <wolfssl/handshaked_wolfssl_source.h>
+#include <wolfssl/wolfcrypt/cpuid.h>
 #include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
@@ -1096,6 +1097,21 @@ Result<std::unique_ptr<TlsEngine>> make_wolfssl_engine(const EngineConfig& confi
 }
 
 std::string wolfssl_version() { return std::string(kLibraryName); }
+
+std::string wolfssl_cpu_paths() {
+    const cpuid_flags_t flags = cpuid_get_flags();
+    auto yes_no = [](bool b) { return b ? "yes" : "no"; };
+    std::string text;
+#if defined(WOLFSSL_SP_X86_64_ASM)
+    text = "SP x86_64 asm";
+#else
+    text = "SP C";
+#endif
+    text += std::string(", AES-NI ") + yes_no(IS_INTEL_AESNI(flags));
+    text += std::string(", AVX2 ") + yes_no(IS_INTEL_AVX2(flags));
+    text += std::string(", BMI2+ADX ") + yes_no(IS_INTEL_BMI2(flags) && IS_INTEL_ADX(flags));
+    return text;
+}
 
 WOLFSSL* wolfssl_handle_for_testing(TlsSession& session) {
     auto* wolf_session = dynamic_cast<WolfSslSession*>(&session);

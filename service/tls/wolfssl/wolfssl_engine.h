@@ -28,6 +28,9 @@ Result<std::unique_ptr<TlsEngine>> make_wolfssl_engine(const EngineConfig& confi
 
 // The TLS library this build links, e.g. "wolfSSL 5.9.2 (Debian source 5.9.2-1.2)".
 std::string wolfssl_version();
+// Which of wolfSSL's assembly paths this CPU takes (wolfSSL chooses by CPUID at run time), e.g.
+// "SP x86_64 asm, AES-NI yes, AVX2 yes, BMI2+ADX yes".
+std::string wolfssl_cpu_paths();
 
 // Tests only: the wolfSSL object behind a session started by a wolfSSL engine (nullptr for any
 // other session). Lets a test restrict a session's cipher list before its first advance(), and

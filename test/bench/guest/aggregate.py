@@ -131,15 +131,13 @@ def guest_facts():
     # net/handshake: hn_pending_max = clamp(totalram_pages / (25 * PAGE_SIZE), 3, 50)
     pages = mem_total_kib // 4
     version = subprocess.run(["/usr/sbin/handshaked", "--version"], capture_output=True, text=True).stdout.strip()
-    wolfssl = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libwolfssl35"], capture_output=True,
-                             text=True).stdout.strip()
     return {
         "kernel": os.uname().release, "vcpus": os.cpu_count(), "mem_total_kib": mem_total_kib,
         "cpu_model": model.group(1) if model else "?",
         "cpu_flags": sorted(flags & {"aes", "pclmulqdq", "avx", "avx2", "sse4_2", "vaes", "vpclmulqdq"}),
         "gcm_aes_driver": best[1] if best else None,
         "pending_cap": max(3, min(50, pages // (25 * 4096))),
-        "handshaked": version, "libwolfssl": wolfssl,
+        "handshaked": version,
     }
 
 
@@ -228,6 +226,7 @@ for mode in modes:
         inprocess.append({"mode": mode, "threads": threads, "runs": len(results), "handshakes": handshakes,
                           "seconds": round(seconds, 3), "hs_per_s": round(handshakes / seconds, 1) if seconds else 0,
                           "failures": sum(r["failures"] for r in results),
+                          "library": results[0].get("library"), "cpu_paths": results[0].get("cpu_paths"),
                           "per_run_hs_per_s": [r["hs_per_s"] for r in results]})
         cpu[mode][f"inprocess_t{threads}"] = cpu_split(
             sorted(glob.glob(os.path.join(W, "inproc", mode, f"t{threads}-*.cpu"))), handshakes)
