@@ -49,7 +49,8 @@ void NlSockDeleter::operator()(nl_sock* socket) const { nl_socket_free(socket); 
 std::string KernelFamily::describe() const {
     std::string text = "handshake family id " + std::to_string(family_id) + ", tlshd group " +
                        std::to_string(tlshd_group) + ", DONE remote-auth " +
-                       (done.remote_auth ? "yes" : "no") + ", DONE tag " + (done.tag ? "yes" : "no");
+                       (done.remote_auth ? "yes" : "no") + ", DONE tag " +
+                       (done.tag ? "yes" : "no");
     if (!policy_probed) text += " (no policy dump: mainline defaults assumed)";
     return text;
 }
@@ -64,7 +65,8 @@ Result<KernelFamily> discover_kernel_family() {
     if (id < 0) {
         return make_error(Failure::kLocalFault,
                           "the kernel has no 'handshake' netlink family (Linux >= 6.4 with "
-                          "CONFIG_NET_HANDSHAKE is needed): " + std::string(nl_geterror(id)));
+                          "CONFIG_NET_HANDSHAKE is needed): " +
+                              std::string(nl_geterror(id)));
     }
     family.family_id = static_cast<std::uint16_t>(id);
     int group = genl_ctrl_resolve_grp(sk, proto::kFamilyName, proto::kMulticastGroupTlshd);
@@ -159,7 +161,7 @@ Result<RequestChannel> RequestChannel::open(const KernelFamily& family) {
 }
 
 Result<RequestChannel::Answer> RequestChannel::exchange(std::vector<std::uint8_t> request,
-                                                      std::uint32_t sequence) {
+                                                        std::uint32_t sequence) {
     nl_sock* sk = socket_.get();
     if (int rc = nl_sendto(sk, request.data(), request.size()); rc < 0)
         return netlink_error("netlink: send", rc);
@@ -176,8 +178,8 @@ Result<RequestChannel::Answer> RequestChannel::exchange(std::vector<std::uint8_t
                 case IncomingMessage::Kind::kError: return Answer{message.error, {}};
                 case IncomingMessage::Kind::kAck: return Answer{0, {}};
                 case IncomingMessage::Kind::kAcceptReply:
-                    return Answer{0, std::vector<std::uint8_t>(message.bytes.begin(),
-                                                               message.bytes.end())};
+                    return Answer{
+                        0, std::vector<std::uint8_t>(message.bytes.begin(), message.bytes.end())};
                 default: break;
             }
         }
@@ -186,9 +188,9 @@ Result<RequestChannel::Answer> RequestChannel::exchange(std::vector<std::uint8_t
 
 Result<AcceptOutcome> RequestChannel::accept() {
     const std::uint32_t sequence = next_sequence_++;
-    auto answer = exchange(build_accept_request(family_.family_id, sequence,
-                                                nl_socket_get_local_port(socket_.get())),
-                           sequence);
+    auto answer = exchange(
+        build_accept_request(family_.family_id, sequence, nl_socket_get_local_port(socket_.get())),
+        sequence);
     if (!answer) return answer.error();
     if (answer->kernel_errno == EAGAIN) return AcceptOutcome{};  // nothing pending
     // Only these come before the kernel dequeues a request (permission, a malformed ACCEPT, no
@@ -200,7 +202,8 @@ Result<AcceptOutcome> RequestChannel::accept() {
         return AcceptOutcome{FailedAccept{errno_error(
             "ACCEPT refused by the kernel (it answered that request with EIO itself)", refused)}};
     }
-    if (answer->reply.empty()) return make_error(Failure::kLocalFault, "ACCEPT: acknowledged without a reply");
+    if (answer->reply.empty())
+        return make_error(Failure::kLocalFault, "ACCEPT: acknowledged without a reply");
     auto request = parse_accept_reply(answer->reply);
     if (request) return AcceptOutcome{std::move(request.value())};
     if (auto fd = accept_reply_sockfd(answer->reply))
@@ -210,12 +213,13 @@ Result<AcceptOutcome> RequestChannel::accept() {
 
 Result<void> RequestChannel::done(const HandshakeResult& result) {
     const std::uint32_t sequence = next_sequence_++;
-    auto answer = exchange(build_done_request(family_.family_id, sequence,
-                                              nl_socket_get_local_port(socket_.get()), result,
-                                              family_.done),
-                           sequence);
+    auto answer =
+        exchange(build_done_request(family_.family_id, sequence,
+                                    nl_socket_get_local_port(socket_.get()), result, family_.done),
+                 sequence);
     if (!answer) return answer.error();
-    if (answer->kernel_errno != 0) return errno_error("DONE refused by the kernel", answer->kernel_errno);
+    if (answer->kernel_errno != 0)
+        return errno_error("DONE refused by the kernel", answer->kernel_errno);
     return {};
 }
 

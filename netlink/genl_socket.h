@@ -81,8 +81,8 @@ public:
 
 private:
     struct Answer {
-        int kernel_errno = 0;              // from NLMSG_ERROR; 0 for an ACK or a reply
-        std::vector<std::uint8_t> reply;   // the ACCEPT reply, when there is one
+        int kernel_errno = 0;             // from NLMSG_ERROR; 0 for an ACK or a reply
+        std::vector<std::uint8_t> reply;  // the ACCEPT reply, when there is one
     };
     // Send one request and wait for the answer carrying its sequence number.
     Result<Answer> exchange(std::vector<std::uint8_t> request, std::uint32_t sequence);

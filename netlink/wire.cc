@@ -129,7 +129,8 @@ std::vector<IncomingMessage> split_messages(Bytes buffer, std::uint16_t family_i
             // overflows) is not an errno at all.
             message.error = error == 0 ? 0 : (error < 0 && error >= -4095) ? -error : EPROTO;
             message.kind = error == 0 ? IncomingMessage::Kind::kAck : IncomingMessage::Kind::kError;
-        } else if (header.nlmsg_type == family_id && header.nlmsg_len >= NLMSG_HDRLEN + GENL_HDRLEN) {
+        } else if (header.nlmsg_type == family_id &&
+                   header.nlmsg_len >= NLMSG_HDRLEN + GENL_HDRLEN) {
             const std::uint8_t cmd = buffer[NLMSG_HDRLEN + offsetof(genlmsghdr, cmd)];
             if (cmd == proto::HANDSHAKE_CMD_READY) message.kind = IncomingMessage::Kind::kReady;
             if (cmd == proto::HANDSHAKE_CMD_ACCEPT)
@@ -158,7 +159,8 @@ std::optional<int> accept_reply_sockfd(Bytes message) {
     while (auto attribute = cursor.next()) {
         if (attribute->type != proto::HANDSHAKE_A_ACCEPT_SOCKFD) continue;
         auto fd = read_u32(attribute->payload);
-        sockfd = fd && static_cast<int>(*fd) >= 0 ? std::optional<int>(static_cast<int>(*fd)) : std::nullopt;
+        sockfd = fd && static_cast<int>(*fd) >= 0 ? std::optional<int>(static_cast<int>(*fd))
+                                                  : std::nullopt;
     }
     return sockfd;
 }
@@ -168,13 +170,15 @@ Result<HandshakeRequest> parse_accept_reply(Bytes message) {
     auto attributes = genl_attributes(message, &cmd);
     if (!attributes) return make_error(Failure::kBadRequest, "ACCEPT reply: truncated header");
     if (cmd != proto::HANDSHAKE_CMD_ACCEPT)
-        return make_error(Failure::kBadRequest, "ACCEPT reply: unexpected command " + std::to_string(cmd));
+        return make_error(Failure::kBadRequest,
+                          "ACCEPT reply: unexpected command " + std::to_string(cmd));
 
     HandshakeRequest request;
     std::optional<std::uint32_t> sockfd, message_type, auth_mode;
     AttributeCursor cursor(*attributes);
     auto bad_length = [](const char* name) {
-        return make_error(Failure::kBadRequest, std::string("ACCEPT reply: bad length for ") + name);
+        return make_error(Failure::kBadRequest,
+                          std::string("ACCEPT reply: bad length for ") + name);
     };
     while (auto attribute = cursor.next()) {
         switch (attribute->type) {
@@ -182,7 +186,8 @@ Result<HandshakeRequest> parse_accept_reply(Bytes message) {
                 if (!(sockfd = read_u32(attribute->payload))) return bad_length("sockfd");
                 break;
             case proto::HANDSHAKE_A_ACCEPT_MESSAGE_TYPE:
-                if (!(message_type = read_u32(attribute->payload))) return bad_length("message-type");
+                if (!(message_type = read_u32(attribute->payload)))
+                    return bad_length("message-type");
                 break;
             case proto::HANDSHAKE_A_ACCEPT_AUTH_MODE:
                 if (!(auth_mode = read_u32(attribute->payload))) return bad_length("auth-mode");
@@ -214,13 +219,16 @@ Result<HandshakeRequest> parse_accept_reply(Bytes message) {
                     }
                 }
                 if (nested.truncated())
-                    return make_error(Failure::kBadRequest, "ACCEPT reply: truncated certificate nest");
+                    return make_error(Failure::kBadRequest,
+                                      "ACCEPT reply: truncated certificate nest");
                 break;
             }
             case proto::HANDSHAKE_A_ACCEPT_PEERNAME: {
                 const auto& payload = attribute->payload;
                 const void* nul = std::memchr(payload.data(), 0, payload.size());
-                if (!nul) return make_error(Failure::kBadRequest, "ACCEPT reply: peername not terminated");
+                if (!nul)
+                    return make_error(Failure::kBadRequest,
+                                      "ACCEPT reply: peername not terminated");
                 std::string name(reinterpret_cast<const char*>(payload.data()),
                                  static_cast<const std::uint8_t*>(nul) - payload.data());
                 if (!name.empty()) request.peername = std::move(name);
@@ -232,14 +240,15 @@ Result<HandshakeRequest> parse_accept_reply(Bytes message) {
                 if (*serial != 0) request.keyring = static_cast<KeySerial>(*serial);
                 break;
             }
-            default:
-                break;  // a newer kernel's attribute: not ours to interpret
+            default: break;  // a newer kernel's attribute: not ours to interpret
         }
     }
-    if (cursor.truncated()) return make_error(Failure::kBadRequest, "ACCEPT reply: truncated attribute");
+    if (cursor.truncated())
+        return make_error(Failure::kBadRequest, "ACCEPT reply: truncated attribute");
     if (!sockfd) return make_error(Failure::kBadRequest, "ACCEPT reply: no sockfd");
     request.sockfd = static_cast<int>(*sockfd);
-    if (request.sockfd < 0) return make_error(Failure::kBadRequest, "ACCEPT reply: negative sockfd");
+    if (request.sockfd < 0)
+        return make_error(Failure::kBadRequest, "ACCEPT reply: negative sockfd");
     if (!message_type) return make_error(Failure::kBadRequest, "ACCEPT reply: no message type");
     if (!auth_mode) return make_error(Failure::kBadRequest, "ACCEPT reply: no auth mode");
 
@@ -247,8 +256,8 @@ Result<HandshakeRequest> parse_accept_reply(Bytes message) {
         case proto::HANDSHAKE_MSG_TYPE_CLIENTHELLO: request.role = Role::kClient; break;
         case proto::HANDSHAKE_MSG_TYPE_SERVERHELLO: request.role = Role::kServer; break;
         default:
-            return make_error(Failure::kBadRequest,
-                              "ACCEPT reply: unknown message type " + std::to_string(*message_type));
+            return make_error(Failure::kBadRequest, "ACCEPT reply: unknown message type " +
+                                                        std::to_string(*message_type));
     }
     switch (*auth_mode) {
         case proto::HANDSHAKE_AUTH_UNAUTH: request.auth = AuthMode::kUnauthenticated; break;

@@ -25,7 +25,7 @@ struct IncomingMessage {
     enum class Kind { kReady, kAcceptReply, kAck, kError, kOther };
     Kind kind = Kind::kOther;
     std::uint32_t sequence = 0;
-    int error = 0;  // kError: positive errno from NLMSG_ERROR
+    int error = 0;                        // kError: positive errno from NLMSG_ERROR
     std::span<const std::uint8_t> bytes;  // the whole message, header included
 };
 
@@ -54,8 +54,7 @@ std::vector<std::uint8_t> build_done_request(std::uint16_t family_id, std::uint3
 
 // CTRL_CMD_GETPOLICY dump request for the family's DONE operation.
 std::vector<std::uint8_t> build_done_policy_request(std::uint16_t ctrl_family_id,
-                                                    std::uint32_t sequence,
-                                                    std::uint32_t port_id,
+                                                    std::uint32_t sequence, std::uint32_t port_id,
                                                     std::string_view family_name);
 
 // Feed every message of the policy dump; call done_support() after NLMSG_DONE.

@@ -9,17 +9,17 @@
 namespace handshaked {
 
 enum class Failure : std::uint8_t {
-    kNone = 0,              // success: handshake done and kTLS programmed both ways
-    kAuthentication,        // peer rejected us, or we rejected the peer (cert, PSK binder, alert)
-    kProtocol,              // malformed or unsupported TLS from the peer (wrong version, garbage)
-    kPeerClosed,            // TCP EOF / reset during the handshake
-    kTimeout,               // the request's deadline passed
-    kUnknownPskIdentity,    // the peer told us our PSK identity is unknown
-    kMissingCredentials,    // no certificate/key/PSK to use for this request (local config)
-    kLocalFault,            // anything broken on our side: keyring read, kTLS, memory, netlink
-    kNotTcp,                // the kernel handed us a socket that is not TCP
-    kBadRequest,            // the ACCEPT reply asked for something we cannot do (unknown mode)
-    kShuttingDown,          // the daemon is stopping; the consumer may retry with another agent
+    kNone = 0,            // success: handshake done and kTLS programmed both ways
+    kAuthentication,      // peer rejected us, or we rejected the peer (cert, PSK binder, alert)
+    kProtocol,            // malformed or unsupported TLS from the peer (wrong version, garbage)
+    kPeerClosed,          // TCP EOF / reset during the handshake
+    kTimeout,             // the request's deadline passed
+    kUnknownPskIdentity,  // the peer told us our PSK identity is unknown
+    kMissingCredentials,  // no certificate/key/PSK to use for this request (local config)
+    kLocalFault,          // anything broken on our side: keyring read, kTLS, memory, netlink
+    kNotTcp,              // the kernel handed us a socket that is not TCP
+    kBadRequest,          // the ACCEPT reply asked for something we cannot do (unknown mode)
+    kShuttingDown,        // the daemon is stopping; the consumer may retry with another agent
 };
 
 // The kernel's DONE status (positive errno) for a failure. The single place this mapping lives.

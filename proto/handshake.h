@@ -22,12 +22,12 @@ struct HandshakeRequest {
     int sockfd = -1;  // installed in this process by the kernel; owned by whoever holds the job
     Role role = Role::kClient;
     AuthMode auth = AuthMode::kUnauthenticated;
-    std::optional<std::uint32_t> timeout_ms;     // absent: the consumer set none
-    std::vector<KeySerial> peer_identities;      // PSK serials, in the kernel's order
-    KeySerial certificate = 0;                   // x509: key serial of a DER certificate, 0 = config
-    KeySerial private_key = 0;                   // x509: key serial of a DER private key, 0 = config
-    std::optional<std::string> peername;         // host name or address literal for SNI/verification
-    std::optional<KeySerial> keyring;            // consumer keyring (kernel >= 6.17)
+    std::optional<std::uint32_t> timeout_ms;  // absent: the consumer set none
+    std::vector<KeySerial> peer_identities;   // PSK serials, in the kernel's order
+    KeySerial certificate = 0;                // x509: key serial of a DER certificate, 0 = config
+    KeySerial private_key = 0;                // x509: key serial of a DER private key, 0 = config
+    std::optional<std::string> peername;      // host name or address literal for SNI/verification
+    std::optional<KeySerial> keyring;         // consumer keyring (kernel >= 6.17)
 };
 
 struct HandshakeResult {

@@ -40,8 +40,8 @@ Result<std::shared_ptr<workers::ServiceSnapshot>> build_snapshot(const std::stri
     auto engine = tls::make_wolfssl_engine(snapshot->config.engine);
     if (!engine) return engine.error();
     snapshot->engine = std::move(engine.value());
-    snapshot->keys = std::make_unique<keys::KeyutilsKeyStore>(snapshot->config.keyrings,
-                                                              snapshot->config.peer_certificate_lifetime_s);
+    snapshot->keys = std::make_unique<keys::KeyutilsKeyStore>(
+        snapshot->config.keyrings, snapshot->config.peer_certificate_lifetime_s);
     return snapshot;
 }
 
@@ -53,7 +53,8 @@ Result<void> Daemon::start() {
     auto snapshot = build_snapshot(config_path_);
     if (!snapshot) return snapshot.error();
     log::set_loglevel(snapshot.value()->config.loglevel);
-    if (auto linked = snapshot.value()->keys->link_consumer_keyrings(); !linked) return linked.error();
+    if (auto linked = snapshot.value()->keys->link_consumer_keyrings(); !linked)
+        return linked.error();
     context_.snapshot.set(snapshot.value());
 
     auto family = netlink::discover_kernel_family();
@@ -73,8 +74,8 @@ Result<void> Daemon::start() {
         workers_.push_back(std::move(worker));
     }
     for (auto& worker : workers_) threads_.emplace_back([w = worker.get()] { w->run(); });
-    log::info("serving the kernel's handshake requests with " + std::to_string(count) + " workers (" +
-              std::string(snapshot.value()->engine->library_name()) + ", config " +
+    log::info("serving the kernel's handshake requests with " + std::to_string(count) +
+              " workers (" + std::string(snapshot.value()->engine->library_name()) + ", config " +
               (config_path_.empty() ? std::string("built-in defaults") : config_path_) + ")");
     return {};
 }
@@ -82,7 +83,8 @@ Result<void> Daemon::start() {
 Result<void> Daemon::reload() {
     auto snapshot = build_snapshot(config_path_);
     if (!snapshot) {
-        log::error("reload refused, keeping the running configuration: " + snapshot.error().message);
+        log::error("reload refused, keeping the running configuration: " +
+                   snapshot.error().message);
         return snapshot.error();
     }
     // The running keyrings stay usable if this fails; say so rather than drop it.
@@ -91,7 +93,8 @@ Result<void> Daemon::reload() {
     log::set_loglevel(snapshot.value()->config.loglevel);
     raise_open_file_limit(static_cast<unsigned>(workers_.size()), snapshot.value()->config);
     context_.snapshot.set(snapshot.value());
-    log::info("configuration reloaded from " + (config_path_.empty() ? std::string("built-in defaults") : config_path_));
+    log::info("configuration reloaded from " +
+              (config_path_.empty() ? std::string("built-in defaults") : config_path_));
     return {};
 }
 

@@ -2,12 +2,12 @@
 // handshaked: answers the Linux kernel's TLS handshake upcall. Command line and signals
 // compatible with tlshd: handshaked [-c|--config FILE] [-s|--stderr] [-h|--help] [-v|--version]
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
-#include <poll.h>
 
 #include <cstdio>
 #include <cstring>
@@ -34,13 +34,14 @@ std::string version_text() {
 }
 
 void usage(FILE* out) {
-    std::fprintf(out,
-                 "usage: handshaked [-c|--config FILE] [-s|--stderr] [-h|--help] [-v|--version]\n"
-                 "  -c, --config FILE  configuration file (handshaked.conf(5) or tlshd's config);\n"
-                 "                     default /etc/handshaked/handshaked.conf, else /etc/tlshd/config\n"
-                 "  -s, --stderr       also log to standard error\n"
-                 "  -h, --help         this text\n"
-                 "  -v, --version      print the version\n");
+    std::fprintf(
+        out,
+        "usage: handshaked [-c|--config FILE] [-s|--stderr] [-h|--help] [-v|--version]\n"
+        "  -c, --config FILE  configuration file (handshaked.conf(5) or tlshd's config);\n"
+        "                     default /etc/handshaked/handshaked.conf, else /etc/tlshd/config\n"
+        "  -s, --stderr       also log to standard error\n"
+        "  -h, --help         this text\n"
+        "  -v, --version      print the version\n");
 }
 
 }  // namespace
@@ -59,7 +60,10 @@ int main(int argc, char** argv) {
     int option;
     while ((option = getopt_long(argc, argv, "c:shv", kOptions, nullptr)) != -1) {
         switch (option) {
-            case 'c': config_path = optarg; config_given = true; break;
+            case 'c':
+                config_path = optarg;
+                config_given = true;
+                break;
             case 's': mirror_stderr = true; break;
             case 'h': usage(stdout); return 0;
             case 'v': std::printf("handshaked %s\n", version_text().c_str()); return 0;
@@ -104,16 +108,19 @@ int main(int argc, char** argv) {
         return reloaded;
     };
     // D-Bus is for observing; the service works without a system bus (early boot, initramfs).
-    handshaked::bus::BusInfo bus_info{version_text(), daemon.context().family.describe(),
-                                      daemon.config_path(), static_cast<unsigned>(daemon.worker_count()),
-                                      [&daemon] { return daemon.context().snapshot.get()->config.read_group; }};
-    auto bus = handshaked::bus::AgentBus::start(daemon.context().registry, bus_info, reload_service);
+    handshaked::bus::BusInfo bus_info{
+        version_text(), daemon.context().family.describe(), daemon.config_path(),
+        static_cast<unsigned>(daemon.worker_count()),
+        [&daemon] { return daemon.context().snapshot.get()->config.read_group; }};
+    auto bus =
+        handshaked::bus::AgentBus::start(daemon.context().registry, bus_info, reload_service);
     if (!bus) handshaked::log::warning(bus.error().message + " (continuing without D-Bus)");
     sd_notifyf(0, "READY=1\nSTATUS=%s", daemon.status_line().c_str());
 
     std::uint64_t watchdog_usec = 0;
     const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
-    const int tick_ms = watchdog ? static_cast<int>(std::max<std::uint64_t>(watchdog_usec / 3000, 100)) : 1000;
+    const int tick_ms =
+        watchdog ? static_cast<int>(std::max<std::uint64_t>(watchdog_usec / 3000, 100)) : 1000;
     std::string last_status;
     for (;;) {
         pollfd fds{signal_fd, POLLIN, 0};

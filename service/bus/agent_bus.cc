@@ -30,7 +30,8 @@ constexpr std::uint64_t kPropertiesIntervalUs = 250'000;
 constexpr std::size_t kMaxSignalsPerTick = 25;
 
 std::uint64_t age_ms(job::Clock::time_point since) {
-    auto age = std::chrono::duration_cast<std::chrono::milliseconds>(job::Clock::now() - since).count();
+    auto age =
+        std::chrono::duration_cast<std::chrono::milliseconds>(job::Clock::now() - since).count();
     return age < 0 ? 0 : static_cast<std::uint64_t>(age);
 }
 
@@ -53,7 +54,8 @@ struct AgentBus::Impl {
     std::uint64_t dropped_signals = 0;
     std::uint64_t last_generation = 0;
 
-    Impl(workers::Registry& r, BusInfo i, ReloadFunction f) : registry(r), info(std::move(i)), reload(std::move(f)) {}
+    Impl(workers::Registry& r, BusInfo i, ReloadFunction f)
+        : registry(r), info(std::move(i)), reload(std::move(f)) {}
 
     ~Impl() {
         if (slot) sd_bus_slot_unref(slot);
@@ -86,7 +88,8 @@ struct AgentBus::Impl {
             groups.resize(static_cast<std::size_t>(count));  // count now says how many
             if (getgrouplist(user->pw_name, user->pw_gid, groups.data(), &count) < 0) return false;
         }
-        return std::find(groups.begin(), groups.begin() + count, entry->gr_gid) != groups.begin() + count;
+        return std::find(groups.begin(), groups.begin() + count, entry->gr_gid) !=
+               groups.begin() + count;
     }
 
     // Root may do everything; members of the configured group may read.
@@ -96,15 +99,17 @@ struct AgentBus::Impl {
         if (*uid == 0) return true;
         const std::string group_name = info.read_group ? info.read_group() : std::string();
         if (!group_name.empty() && in_group(*uid, group_name)) return true;
-        sd_bus_error_set_const(error, SD_BUS_ERROR_ACCESS_DENIED,
-                               "reading handshaked's state needs root or the configured [dbus] read_group");
+        sd_bus_error_set_const(
+            error, SD_BUS_ERROR_ACCESS_DENIED,
+            "reading handshaked's state needs root or the configured [dbus] read_group");
         return false;
     }
 
     bool may_write(sd_bus_message* message, sd_bus_error* error) {
         auto uid = sender_uid(message, error);
         if (!uid) return false;
-        if (*uid != 0) sd_bus_error_set_const(error, SD_BUS_ERROR_ACCESS_DENIED, "only root may do this");
+        if (*uid != 0)
+            sd_bus_error_set_const(error, SD_BUS_ERROR_ACCESS_DENIED, "only root may do this");
         return *uid == 0;
     }
 
@@ -118,17 +123,19 @@ struct AgentBus::Impl {
             dropped_signals = 0;
         }
         for (const auto& c : batch) {
-            sd_bus_emit_signal(bus, kObjectPath, kInterface, "HandshakeCompleted", "tud", c.id, c.status,
-                               c.duration_ms);
+            sd_bus_emit_signal(bus, kObjectPath, kInterface, "HandshakeCompleted", "tud", c.id,
+                               c.status, c.duration_ms);
         }
-        if (dropped) log::debug("D-Bus: " + std::to_string(dropped) + " HandshakeCompleted signals dropped (rate limit)");
+        if (dropped)
+            log::debug("D-Bus: " + std::to_string(dropped) +
+                       " HandshakeCompleted signals dropped (rate limit)");
         const auto generation = registry.generation();
         if (generation != last_generation) {
             last_generation = generation;
-            sd_bus_emit_properties_changed(bus, kObjectPath, kInterface, "PendingHandshakes", "InFlight",
-                                           "Accepted", "Succeeded", "Failed", "TimedOut", "QueueDrains",
-                                           "MulticastOverruns", "DoneErrors", "FailedByStatus",
-                                           "LatencyP50Ms", "LatencyP99Ms", nullptr);
+            sd_bus_emit_properties_changed(
+                bus, kObjectPath, kInterface, "PendingHandshakes", "InFlight", "Accepted",
+                "Succeeded", "Failed", "TimedOut", "QueueDrains", "MulticastOverruns", "DoneErrors",
+                "FailedByStatus", "LatencyP50Ms", "LatencyP99Ms", nullptr);
         }
     }
 
@@ -148,24 +155,28 @@ using Impl = AgentBus::Impl;
 
 Impl* impl_of(void* userdata) { return static_cast<Impl*>(userdata); }
 
-int get_pending(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
-                sd_bus_error* error) {
+int get_pending(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
+                void* userdata, sd_bus_error* error) {
     Impl* impl = impl_of(userdata);
-    if (!impl->may_read(sd_bus_get_current_message(sd_bus_message_get_bus(reply)), error)) return -EACCES;
+    if (!impl->may_read(sd_bus_get_current_message(sd_bus_message_get_bus(reply)), error))
+        return -EACCES;
     int r = sd_bus_message_open_container(reply, 'a', "(tssssaiistti)");
     if (r < 0) return r;
     for (const auto& job : impl->registry.pending()) {
         r = sd_bus_message_open_container(reply, 'r', "tssssaiistti");
         if (r < 0) return r;
         sd_bus_message_append(reply, "tssss", job.id, std::string(role_name(job.role)).c_str(),
-                              std::string(auth_mode_name(job.auth)).c_str(), job.peer_address.c_str(),
-                              job.peername.c_str());
+                              std::string(auth_mode_name(job.auth)).c_str(),
+                              job.peer_address.c_str(), job.peername.c_str());
         sd_bus_message_append_array(reply, 'i', job.requested_serials.data(),
                                     job.requested_serials.size() * sizeof(KeySerial));
-        const auto deadline_in = std::chrono::duration_cast<std::chrono::milliseconds>(job.deadline - job::Clock::now()).count();
-        sd_bus_message_append(reply, "istti", job.keyring, std::string(job::job_state_name(job.state)).c_str(),
-                              age_ms(job.accepted_at),
-                              static_cast<std::uint64_t>(deadline_in > 0 ? deadline_in : 0), job.worker);
+        const auto deadline_in =
+            std::chrono::duration_cast<std::chrono::milliseconds>(job.deadline - job::Clock::now())
+                .count();
+        sd_bus_message_append(
+            reply, "istti", job.keyring, std::string(job::job_state_name(job.state)).c_str(),
+            age_ms(job.accepted_at), static_cast<std::uint64_t>(deadline_in > 0 ? deadline_in : 0),
+            job.worker);
         r = sd_bus_message_close_container(reply);
         if (r < 0) return r;
     }
@@ -173,25 +184,28 @@ int get_pending(sd_bus*, const char*, const char*, const char*, sd_bus_message* 
 }
 
 template <std::uint64_t workers::Counters::*field>
-int get_counter(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
-                sd_bus_error* error) {
+int get_counter(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
+                void* userdata, sd_bus_error* error) {
     Impl* impl = impl_of(userdata);
-    if (!impl->may_read(sd_bus_get_current_message(sd_bus_message_get_bus(reply)), error)) return -EACCES;
+    if (!impl->may_read(sd_bus_get_current_message(sd_bus_message_get_bus(reply)), error))
+        return -EACCES;
     return sd_bus_message_append(reply, "t", impl->registry.counters().*field);
 }
 
 template <double workers::Counters::*field>
-int get_latency(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
-                sd_bus_error* error) {
+int get_latency(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
+                void* userdata, sd_bus_error* error) {
     Impl* impl = impl_of(userdata);
-    if (!impl->may_read(sd_bus_get_current_message(sd_bus_message_get_bus(reply)), error)) return -EACCES;
+    if (!impl->may_read(sd_bus_get_current_message(sd_bus_message_get_bus(reply)), error))
+        return -EACCES;
     return sd_bus_message_append(reply, "d", impl->registry.counters().*field);
 }
 
 int get_failed_by_status(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
                          void* userdata, sd_bus_error* error) {
     Impl* impl = impl_of(userdata);
-    if (!impl->may_read(sd_bus_get_current_message(sd_bus_message_get_bus(reply)), error)) return -EACCES;
+    if (!impl->may_read(sd_bus_get_current_message(sd_bus_message_get_bus(reply)), error))
+        return -EACCES;
     int r = sd_bus_message_open_container(reply, 'a', "{st}");
     if (r < 0) return r;
     for (const auto& [status, count] : impl->registry.counters().failed_by_status) {
@@ -210,8 +224,8 @@ int get_info_string(sd_bus*, const char*, const char*, const char* property, sd_
     return sd_bus_message_append(reply, "s", value.c_str());
 }
 
-int get_workers(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
-                sd_bus_error*) {
+int get_workers(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
+                void* userdata, sd_bus_error*) {
     return sd_bus_message_append(reply, "u", impl_of(userdata)->info.workers);
 }
 
@@ -239,9 +253,10 @@ int method_list(sd_bus_message* message, void* userdata, sd_bus_error* error) {
                               std::string(auth_mode_name(c.auth)).c_str(), c.peer_address.c_str(),
                               c.peername.c_str(), c.cipher.c_str(), c.status,
                               std::string(errno_name(c.status)).c_str(), c.duration_ms);
-        sd_bus_message_append_array(reply, 'i', c.remote_auth.data(), c.remote_auth.size() * sizeof(KeySerial));
-        sd_bus_message_append(reply, "xss", static_cast<std::int64_t>(c.finished_unix_ms), c.detail.c_str(),
-                              c.key_exchange_group.c_str());
+        sd_bus_message_append_array(reply, 'i', c.remote_auth.data(),
+                                    c.remote_auth.size() * sizeof(KeySerial));
+        sd_bus_message_append(reply, "xss", static_cast<std::int64_t>(c.finished_unix_ms),
+                              c.detail.c_str(), c.key_exchange_group.c_str());
         sd_bus_message_close_container(reply);
     }
     sd_bus_message_close_container(reply);
@@ -267,12 +282,18 @@ const sd_bus_vtable kVtable[] = {
     SD_BUS_PROPERTY("Succeeded", "t", get_counter<&workers::Counters::succeeded>, 0, kEmits),
     SD_BUS_PROPERTY("Failed", "t", get_counter<&workers::Counters::failed>, 0, kEmits),
     SD_BUS_PROPERTY("TimedOut", "t", get_counter<&workers::Counters::timed_out>, 0, kEmits),
-    SD_BUS_PROPERTY("QueueDrains", "t", get_counter<&workers::Counters::queue_drains>, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
-    SD_BUS_PROPERTY("MulticastOverruns", "t", get_counter<&workers::Counters::multicast_overruns>, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
-    SD_BUS_PROPERTY("DoneErrors", "t", get_counter<&workers::Counters::done_errors>, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
-    SD_BUS_PROPERTY("FailedByStatus", "a{st}", get_failed_by_status, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
-    SD_BUS_PROPERTY("LatencyP50Ms", "d", get_latency<&workers::Counters::latency_p50_ms>, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
-    SD_BUS_PROPERTY("LatencyP99Ms", "d", get_latency<&workers::Counters::latency_p99_ms>, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+    SD_BUS_PROPERTY("QueueDrains", "t", get_counter<&workers::Counters::queue_drains>, 0,
+                    SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+    SD_BUS_PROPERTY("MulticastOverruns", "t", get_counter<&workers::Counters::multicast_overruns>,
+                    0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+    SD_BUS_PROPERTY("DoneErrors", "t", get_counter<&workers::Counters::done_errors>, 0,
+                    SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+    SD_BUS_PROPERTY("FailedByStatus", "a{st}", get_failed_by_status, 0,
+                    SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+    SD_BUS_PROPERTY("LatencyP50Ms", "d", get_latency<&workers::Counters::latency_p50_ms>, 0,
+                    SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+    SD_BUS_PROPERTY("LatencyP99Ms", "d", get_latency<&workers::Counters::latency_p99_ms>, 0,
+                    SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
     SD_BUS_METHOD("Reload", "", "", method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD("ListHandshakes", "", kHistory, method_list, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_SIGNAL("HandshakeCompleted", "tud", 0),
@@ -303,11 +324,13 @@ Result<std::unique_ptr<AgentBus>> AgentBus::start(workers::Registry& registry, B
                                                   ReloadFunction reload) {
     auto impl = std::make_unique<Impl>(registry, std::move(info), std::move(reload));
     auto fail = [](const char* what, int r) {
-        return make_error(Failure::kLocalFault, std::string("D-Bus: ") + what + ": " + std::strerror(-r));
+        return make_error(Failure::kLocalFault,
+                          std::string("D-Bus: ") + what + ": " + std::strerror(-r));
     };
     int r = sd_bus_open_system(&impl->bus);
     if (r < 0) return fail("cannot connect to the system bus", r);
-    r = sd_bus_add_object_vtable(impl->bus, &impl->slot, kObjectPath, kInterface, kVtable, impl.get());
+    r = sd_bus_add_object_vtable(impl->bus, &impl->slot, kObjectPath, kInterface, kVtable,
+                                 impl.get());
     if (r < 0) return fail("cannot export the object", r);
     r = sd_bus_request_name(impl->bus, kBusName, 0);
     if (r < 0) return fail("cannot own org.handshaked.Agent1", r);
@@ -319,9 +342,11 @@ Result<std::unique_ptr<AgentBus>> AgentBus::start(workers::Registry& registry, B
     sd_event_add_io(impl->event, nullptr, impl->wake_fd, EPOLLIN, on_wake, impl.get());
     std::uint64_t now = 0;
     sd_event_now(impl->event, CLOCK_MONOTONIC, &now);
-    sd_event_add_time(impl->event, nullptr, CLOCK_MONOTONIC, now + kPropertiesIntervalUs, 0, on_tick, impl.get());
+    sd_event_add_time(impl->event, nullptr, CLOCK_MONOTONIC, now + kPropertiesIntervalUs, 0,
+                      on_tick, impl.get());
     Impl* raw = impl.get();
-    registry.set_completion_listener([raw](const workers::CompletedHandshake& c) { raw->queue_completion(c); });
+    registry.set_completion_listener(
+        [raw](const workers::CompletedHandshake& c) { raw->queue_completion(c); });
     impl->thread = std::thread([raw] { sd_event_loop(raw->event); });
     return std::make_unique<AgentBus>(std::move(impl));
 }

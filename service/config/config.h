@@ -20,10 +20,10 @@ struct Config {
     std::string path;  // where it was read from ("" for built-in defaults)
 
     // [debug] (tlshd's keys)
-    int loglevel = 0;       // > 0: debug lines
-    int tls_debug = 0;      // accepted for compatibility; wolfSSL debug output is compiled out
-    int nl_debug = 0;       // accepted for compatibility
-    int delay_done_s = 0;   // test hook: wait this long before each DONE
+    int loglevel = 0;      // > 0: debug lines
+    int tls_debug = 0;     // accepted for compatibility; wolfSSL debug output is compiled out
+    int nl_debug = 0;      // accepted for compatibility
+    int delay_done_s = 0;  // test hook: wait this long before each DONE
 
     // [authenticate]
     std::vector<std::string> keyrings;  // extra keyrings (names) searched for server PSKs
@@ -32,9 +32,9 @@ struct Config {
     tls::EngineConfig engine;
 
     // [service] (handshaked only)
-    unsigned workers = 0;                    // 0 = one per CPU
+    unsigned workers = 0;  // 0 = one per CPU
     unsigned max_handshakes_per_worker = 512;
-    std::uint32_t default_timeout_ms = 10'000;  // when the kernel sends none
+    std::uint32_t default_timeout_ms = 10'000;   // when the kernel sends none
     unsigned peer_certificate_lifetime_s = 600;  // keyring lifetime of verified client certs
 
     // [dbus] (handshaked only)

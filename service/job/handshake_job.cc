@@ -40,7 +40,8 @@ HandshakeJob::HandshakeJob(std::uint64_t id, int worker, HandshakeRequest reques
     if (request_.private_key) snapshot_.requested_serials.push_back(request_.private_key);
     snapshot_.keyring = request_.keyring.value_or(0);
     snapshot_.accepted_at = now;
-    auto timeout = request_.timeout_ms ? std::chrono::milliseconds(*request_.timeout_ms) : default_timeout;
+    auto timeout =
+        request_.timeout_ms ? std::chrono::milliseconds(*request_.timeout_ms) : default_timeout;
     snapshot_.deadline = now + timeout;
     result_.sockfd = fd_.get();
 }
@@ -58,7 +59,8 @@ Result<tls::SessionParams> HandshakeJob::session_params() {
     }
     if (request_.auth == AuthMode::kPsk && request_.role == Role::kClient) {
         if (request_.peer_identities.empty())
-            return make_error(Failure::kMissingCredentials, "PSK ClientHello without a peer identity");
+            return make_error(Failure::kMissingCredentials,
+                              "PSK ClientHello without a peer identity");
         for (KeySerial serial : request_.peer_identities) {
             auto psk = effects_.keys.read_psk(serial);
             if (!psk) return psk.error();
@@ -66,16 +68,16 @@ Result<tls::SessionParams> HandshakeJob::session_params() {
         }
     }
     if (request_.auth == AuthMode::kPsk && request_.role == Role::kServer) {
-        // Only this request's keyrings are searched, fixed before the handshake: its own (read now, while the kernel's
-        // link for it exists) and the consumers' well-known ones.
+        // Only this request's keyrings are searched, fixed before the handshake: its own (read now,
+        // while the kernel's link for it exists) and the consumers' well-known ones.
         std::vector<tls::PskKey> own;
         if (request_.keyring) own = effects_.keys.read_psks_in(*request_.keyring);
         auto scope = effects_.keys.shared_keyrings();
         keys::KeyStore* store = &effects_.keys;
         std::string* note = &psk_lookup_note_;
         const KeySerial own_keyring = request_.keyring.value_or(0);
-        params.server_psk_lookup = [store, scope, note, own = std::move(own),
-                                    own_keyring](std::string_view identity) -> std::optional<tls::PskKey> {
+        params.server_psk_lookup = [store, scope, note, own = std::move(own), own_keyring](
+                                       std::string_view identity) -> std::optional<tls::PskKey> {
             for (const auto& key : own) {
                 if (key.identity == identity) return key;
             }
@@ -83,7 +85,8 @@ Result<tls::SessionParams> HandshakeJob::session_params() {
             if (!found) {
                 // The operator's first question: which identity, searched where.
                 std::string keyrings = own_keyring ? std::to_string(own_keyring) : "";
-                for (KeySerial keyring : scope) keyrings += (keyrings.empty() ? "" : ",") + std::to_string(keyring);
+                for (KeySerial keyring : scope)
+                    keyrings += (keyrings.empty() ? "" : ",") + std::to_string(keyring);
                 *note = "no psk key '" + printable(identity) + "' in keyrings " +
                         (keyrings.empty() ? std::string("(none)") : keyrings);
             }
@@ -117,7 +120,8 @@ Wait HandshakeJob::start() {
 }
 
 Wait HandshakeJob::on_io_ready() {
-    if (state_ != JobState::kHandshaking) return state_ == JobState::kDone ? Wait::kNothing : Wait::kReadable;
+    if (state_ != JobState::kHandshaking)
+        return state_ == JobState::kDone ? Wait::kNothing : Wait::kReadable;
     return drive();
 }
 
@@ -150,7 +154,8 @@ Wait HandshakeJob::finish_success() {
     if (request_.auth == AuthMode::kPsk) {
         auto serial = session_->used_psk_serial();
         if (!serial || *serial == 0)
-            return fail(make_error(Failure::kLocalFault, "PSK handshake finished without a PSK serial"));
+            return fail(
+                make_error(Failure::kLocalFault, "PSK handshake finished without a PSK serial"));
         remote_auth.push_back(*serial);
     } else if (auto certificate = request_.auth == AuthMode::kX509
                                       ? session_->verified_peer_certificate()
@@ -158,7 +163,8 @@ Wait HandshakeJob::finish_success() {
         // Server: the client authenticated (NFSD requires a non-zero peer id for xprtsec=mtls).
         // Client x509: the server's identity, as tlshd returns it. An anonymous client returns
         // none, like tlshd.
-        const std::string label = snapshot_.peername.empty() ? snapshot_.peer_address : snapshot_.peername;
+        const std::string label =
+            snapshot_.peername.empty() ? snapshot_.peer_address : snapshot_.peername;
         auto serial = effects_.keys.publish_peer_certificate(*certificate, label);
         if (!serial) return fail(serial.error());
         remote_auth.push_back(*serial);
@@ -168,7 +174,8 @@ Wait HandshakeJob::finish_success() {
     if (!keys) return fail(keys.error());
     session_.reset();  // the TLS library must not touch the socket once kTLS owns it
     restore_socket();
-    if (auto installed = effects_.ktls.install(fd_.get(), *keys); !installed) return fail(installed.error());
+    if (auto installed = effects_.ktls.install(fd_.get(), *keys); !installed)
+        return fail(installed.error());
 
     result_.failure = Failure::kNone;
     result_.remote_auth = std::move(remote_auth);
@@ -179,7 +186,8 @@ Wait HandshakeJob::finish_success() {
 void HandshakeJob::restore_socket() {
     if (!socket_prepared_) return;
     socket_prepared_ = false;
-    if (auto restored = effects_.sockets.restore(fd_.get(), socket_state_); !restored && failure_detail_.empty())
+    if (auto restored = effects_.sockets.restore(fd_.get(), socket_state_);
+        !restored && failure_detail_.empty())
         failure_detail_ = restored.error().message;
 }
 

@@ -42,7 +42,8 @@ Result<KeyDescription> describe(KeySerial serial) {
     std::size_t position = 0;
     for (int field = 0; field < 4; ++field) {
         auto next = text.find(';', position);
-        if (next == std::string::npos) return make_error(Failure::kLocalFault, "describe key: malformed");
+        if (next == std::string::npos)
+            return make_error(Failure::kLocalFault, "describe key: malformed");
         if (field == 0) result.type = text.substr(0, next);
         position = next + 1;
     }
@@ -96,15 +97,17 @@ void KeyutilsKeyStore::refresh_shared_keyrings() {
 
 std::vector<KeySerial> KeyutilsKeyStore::shared_keyrings() {
     std::lock_guard lock(shared_mutex_);
-    if (!shared_resolved_at_ || std::chrono::steady_clock::now() - *shared_resolved_at_ > kSharedKeyringRefresh)
+    if (!shared_resolved_at_ ||
+        std::chrono::steady_clock::now() - *shared_resolved_at_ > kSharedKeyringRefresh)
         refresh_shared_keyrings();
     return shared_;
 }
 
 Result<void> KeyutilsKeyStore::link_consumer_keyrings() {
     if (keyctl_join_session_keyring(nullptr) < 0 && errno != EPERM) {
-        return make_error(Failure::kLocalFault,
-                          std::string("keyring: cannot join a session keyring: ") + std::strerror(errno));
+        return make_error(
+            Failure::kLocalFault,
+            std::string("keyring: cannot join a session keyring: ") + std::strerror(errno));
     }
     {
         std::lock_guard lock(shared_mutex_);
@@ -115,8 +118,9 @@ Result<void> KeyutilsKeyStore::link_consumer_keyrings() {
     // worker's ACCEPT, each worker would get its own and the link bookkeeping (which is per
     // process) would unlink from the wrong one.
     if (keyctl_get_keyring_ID(KEY_SPEC_PROCESS_KEYRING, 1) < 0) {
-        return make_error(Failure::kLocalFault,
-                          std::string("keyring: cannot create the process keyring: ") + std::strerror(errno));
+        return make_error(
+            Failure::kLocalFault,
+            std::string("keyring: cannot create the process keyring: ") + std::strerror(errno));
     }
     return {};
 }
@@ -125,14 +129,15 @@ Result<tls::PskKey> KeyutilsKeyStore::read_psk(KeySerial serial) {
     auto description = describe(serial);
     if (!description) return description.error();
     if (description->type != "psk" && description->type != "user") {
-        return make_error(Failure::kMissingCredentials,
-                          "key " + std::to_string(serial) + " is of type '" + description->type +
-                              "', not psk");
+        return make_error(
+            Failure::kMissingCredentials,
+            "key " + std::to_string(serial) + " is of type '" + description->type + "', not psk");
     }
     auto payload = read_payload(serial);
     if (!payload) return payload.error();
     if (payload->empty())
-        return make_error(Failure::kMissingCredentials, "PSK key " + std::to_string(serial) + " is empty");
+        return make_error(Failure::kMissingCredentials,
+                          "PSK key " + std::to_string(serial) + " is empty");
     tls::PskKey key;
     key.identity = description->description;
     key.key = std::move(payload.value());
@@ -140,7 +145,8 @@ Result<tls::PskKey> KeyutilsKeyStore::read_psk(KeySerial serial) {
     return key;
 }
 
-Result<tls::DerCredentials> KeyutilsKeyStore::read_x509(KeySerial certificate, KeySerial private_key) {
+Result<tls::DerCredentials> KeyutilsKeyStore::read_x509(KeySerial certificate,
+                                                        KeySerial private_key) {
     if (certificate == 0 || private_key == 0) {
         return make_error(Failure::kMissingCredentials,
                           "x509 credentials need both a certificate and a private key serial");
@@ -197,15 +203,18 @@ Result<KeySerial> KeyutilsKeyStore::publish_peer_certificate(const std::vector<s
     // same peer name are common (reconnects, several mounts of one server), so every key gets a
     // description of its own: this process's id and a sequence number.
     static std::atomic<std::uint64_t> published{0};
-    const std::string name = "TLS x509 " + std::string(description) + " #" + std::to_string(getpid()) +
-                             "." + std::to_string(++published);
+    const std::string name = "TLS x509 " + std::string(description) + " #" +
+                             std::to_string(getpid()) + "." + std::to_string(++published);
     // An asymmetric key makes the certificate inspectable by the kernel; if this kernel cannot
     // parse it, a user key still gives the consumer a real serial holding the certificate.
-    key_serial_t serial = add_key("asymmetric", name.c_str(), der.data(), der.size(), KEY_SPEC_USER_KEYRING);
-    if (serial < 0) serial = add_key("user", name.c_str(), der.data(), der.size(), KEY_SPEC_USER_KEYRING);
+    key_serial_t serial =
+        add_key("asymmetric", name.c_str(), der.data(), der.size(), KEY_SPEC_USER_KEYRING);
+    if (serial < 0)
+        serial = add_key("user", name.c_str(), der.data(), der.size(), KEY_SPEC_USER_KEYRING);
     if (serial < 0) {
-        return make_error(Failure::kLocalFault,
-                          std::string("cannot store the peer certificate as a key: ") + std::strerror(errno));
+        return make_error(
+            Failure::kLocalFault,
+            std::string("cannot store the peer certificate as a key: ") + std::strerror(errno));
     }
     // tlshd never removes these and the user keyring fills up; ours expire.
     keyctl_set_timeout(serial, peer_certificate_lifetime_s_);
@@ -222,7 +231,8 @@ std::vector<KeySerial> RequestKeyringLinks::process_keyring_contents() {
 std::vector<KeySerial> RequestKeyringLinks::added_links(const std::vector<KeySerial>& before,
                                                         const std::vector<KeySerial>& after) {
     std::vector<KeySerial> added;
-    std::set_difference(after.begin(), after.end(), before.begin(), before.end(), std::back_inserter(added));
+    std::set_difference(after.begin(), after.end(), before.begin(), before.end(),
+                        std::back_inserter(added));
     return added;
 }
 

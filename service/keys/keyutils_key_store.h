@@ -18,7 +18,8 @@ inline constexpr const char* kConsumerKeyrings[] = {".nvme", ".nfs", ".nfsd"};
 class KeyutilsKeyStore final : public KeyStore {
 public:
     // configured_keyrings: names from [authenticate] keyrings.
-    KeyutilsKeyStore(std::vector<std::string> configured_keyrings, unsigned peer_certificate_lifetime_s);
+    KeyutilsKeyStore(std::vector<std::string> configured_keyrings,
+                     unsigned peer_certificate_lifetime_s);
 
     // Give this process a session keyring of its own and link the consumer keyrings into it,
     // so their keys are "possessed" and readable. Safe to call again (keyrings appear when

@@ -66,8 +66,7 @@ Result<SecureBytes> crypto_info(tls::Cipher cipher, const tls::TrafficKeys& keys
             return salted<tls12_crypto_info_aes_gcm_256, 32>(TLS_CIPHER_AES_GCM_256, keys);
         case tls::Cipher::kAes128Ccm:
             return salted<tls12_crypto_info_aes_ccm_128, 16>(TLS_CIPHER_AES_CCM_128, keys);
-        case tls::Cipher::kChacha20Poly1305:
-            return chacha(keys);
+        case tls::Cipher::kChacha20Poly1305: return chacha(keys);
     }
     return Error{Failure::kLocalFault, "kTLS: unknown cipher"};
 }

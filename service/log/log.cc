@@ -72,32 +72,30 @@ void line(Level level, std::string_view message) {
 void handshake(const workers::CompletedHandshake& c) {
     char duration[32];
     std::snprintf(duration, sizeof duration, "%.1f", c.duration_ms);
-    const std::string peer = c.peername.empty() ? c.peer_address : c.peername + " (" + c.peer_address + ")";
-    std::string message = "handshake " + std::to_string(c.id) + " " + std::string(role_name(c.role)) +
-                          " " + std::string(auth_mode_name(c.auth)) + " peer " + peer + ": " +
-                          (c.status == 0 ? "ok" : "failed") + " status " +
-                          std::string(errno_name(c.status)) + " cipher " +
-                          (c.cipher.empty() ? "-" : c.cipher) + " group " +
-                          (c.key_exchange_group.empty() ? "-" : c.key_exchange_group) + " " +
-                          duration + " ms remote-auth " +
-                          serial_list(c.remote_auth);
+    const std::string peer =
+        c.peername.empty() ? c.peer_address : c.peername + " (" + c.peer_address + ")";
+    std::string message =
+        "handshake " + std::to_string(c.id) + " " + std::string(role_name(c.role)) + " " +
+        std::string(auth_mode_name(c.auth)) + " peer " + peer + ": " +
+        (c.status == 0 ? "ok" : "failed") + " status " + std::string(errno_name(c.status)) +
+        " cipher " + (c.cipher.empty() ? "-" : c.cipher) + " group " +
+        (c.key_exchange_group.empty() ? "-" : c.key_exchange_group) + " " + duration +
+        " ms remote-auth " + serial_list(c.remote_auth);
     if (!c.detail.empty()) message += " (" + c.detail + ")";
     if (g_journal) {
-        sd_journal_send("MESSAGE=%s", message.c_str(), "PRIORITY=%d", c.status == 0 ? LOG_INFO : LOG_WARNING,
-                        "SYSLOG_IDENTIFIER=handshaked", "SYSLOG_FACILITY=%d", LOG_AUTH >> 3,
-                        "HANDSHAKE_ID=%llu", static_cast<unsigned long long>(c.id),
-                        "HANDSHAKE_ROLE=%s", std::string(role_name(c.role)).c_str(),
-                        "HANDSHAKE_AUTH=%s", std::string(auth_mode_name(c.auth)).c_str(),
-                        "HANDSHAKE_PEER_ADDRESS=%s", c.peer_address.c_str(),
-                        "HANDSHAKE_PEERNAME=%s", c.peername.c_str(),
-                        "HANDSHAKE_CIPHER=%s", c.cipher.c_str(),
-                        "HANDSHAKE_KEY_EXCHANGE_GROUP=%s", c.key_exchange_group.c_str(),
-                        "HANDSHAKE_STATUS=%u", c.status,
-                        "HANDSHAKE_STATUS_NAME=%s", std::string(errno_name(c.status)).c_str(),
-                        "HANDSHAKE_DURATION_MS=%s", duration,
-                        "HANDSHAKE_REQUESTED_SERIALS=%s", serial_list(c.requested_serials).c_str(),
-                        "HANDSHAKE_REMOTE_AUTH=%s", serial_list(c.remote_auth).c_str(),
-                        "HANDSHAKE_WORKER=%d", c.worker, nullptr);
+        sd_journal_send(
+            "MESSAGE=%s", message.c_str(), "PRIORITY=%d", c.status == 0 ? LOG_INFO : LOG_WARNING,
+            "SYSLOG_IDENTIFIER=handshaked", "SYSLOG_FACILITY=%d", LOG_AUTH >> 3,
+            "HANDSHAKE_ID=%llu", static_cast<unsigned long long>(c.id), "HANDSHAKE_ROLE=%s",
+            std::string(role_name(c.role)).c_str(), "HANDSHAKE_AUTH=%s",
+            std::string(auth_mode_name(c.auth)).c_str(), "HANDSHAKE_PEER_ADDRESS=%s",
+            c.peer_address.c_str(), "HANDSHAKE_PEERNAME=%s", c.peername.c_str(),
+            "HANDSHAKE_CIPHER=%s", c.cipher.c_str(), "HANDSHAKE_KEY_EXCHANGE_GROUP=%s",
+            c.key_exchange_group.c_str(), "HANDSHAKE_STATUS=%u", c.status,
+            "HANDSHAKE_STATUS_NAME=%s", std::string(errno_name(c.status)).c_str(),
+            "HANDSHAKE_DURATION_MS=%s", duration, "HANDSHAKE_REQUESTED_SERIALS=%s",
+            serial_list(c.requested_serials).c_str(), "HANDSHAKE_REMOTE_AUTH=%s",
+            serial_list(c.remote_auth).c_str(), "HANDSHAKE_WORKER=%d", c.worker, nullptr);
     }
     if (g_stderr) to_stderr(message);
 }

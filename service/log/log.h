@@ -5,7 +5,9 @@
 
 #include <string_view>
 
-namespace handshaked::workers { struct CompletedHandshake; }
+namespace handshaked::workers {
+struct CompletedHandshake;
+}
 
 namespace handshaked::log {
 

@@ -27,8 +27,8 @@ std::optional<std::vector<std::uint16_t>> client_hello_cipher_suites(const std::
     // Handshake header: type, 24-bit length; then legacy_version(2), random(32),
     // legacy_session_id<0..32>, cipher_suites<2..2^16-2>.
     if (handshake.size() < 4 || handshake[0] != kClientHello) return std::nullopt;
-    const std::size_t body_end = 4 + ((std::size_t{handshake[1]} << 16) |
-                                      (std::size_t{handshake[2]} << 8) | handshake[3]);
+    const std::size_t body_end =
+        4 + ((std::size_t{handshake[1]} << 16) | (std::size_t{handshake[2]} << 8) | handshake[3]);
     const std::size_t end = body_end < handshake.size() ? body_end : handshake.size();
     std::size_t p = 4 + 2 + 32;
     if (p + 1 > end) return std::nullopt;
@@ -44,7 +44,8 @@ std::optional<std::vector<std::uint16_t>> client_hello_cipher_suites(const std::
     std::vector<std::uint16_t> suites;
     suites.reserve(suites_length / 2);
     for (std::size_t i = 0; i < suites_length; i += 2) {
-        suites.push_back(static_cast<std::uint16_t>((handshake[p + i] << 8) | handshake[p + i + 1]));
+        suites.push_back(
+            static_cast<std::uint16_t>((handshake[p + i] << 8) | handshake[p + i + 1]));
     }
     return suites;
 }

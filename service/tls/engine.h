@@ -26,9 +26,9 @@ std::string_view cipher_iana_name(Cipher cipher);  // "TLS_AES_128_GCM_SHA256", 
 
 // One direction's record state at hand-off.
 struct TrafficKeys {
-    SecureBytes key;                  // 16 or 32 bytes
-    SecureBytes iv;                   // 12 bytes (the full TLS 1.3 static IV)
-    std::uint64_t sequence = 0;       // next record's sequence number in this direction
+    SecureBytes key;             // 16 or 32 bytes
+    SecureBytes iv;              // 12 bytes (the full TLS 1.3 static IV)
+    std::uint64_t sequence = 0;  // next record's sequence number in this direction
 };
 
 struct SessionKeys {
@@ -77,7 +77,7 @@ public:
     // that kTLS would never see.
     virtual Result<SessionKeys> export_keys() = 0;
 
-    virtual std::string cipher_name() const = 0;     // IANA name of the negotiated suite
+    virtual std::string cipher_name() const = 0;  // IANA name of the negotiated suite
     // After kDone: the key exchange group used; nullopt for a PSK-only (psk_ke) handshake.
     virtual std::optional<KeyExchangeGroup> key_exchange_group() const = 0;
     // After kDone: the peer's leaf certificate if it sent one and it verified.

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Which hash a TLS 1.3 external PSK is bound to. NVMe/TCP PSK identities carry it in their
-// "hh" field (NVMe TCP transport spec, "PSK identity": "NVMe<v><R|G><hh> <hostnqn> <subnqn>[ <digest>]",
-// 01 = SHA-256, 02 = SHA-384); any other identity is judged by the key's length, as tlshd does.
-// Pure functions over untrusted input (identities come from the peer on the server side).
+// "hh" field (NVMe TCP transport spec, "PSK identity": "NVMe<v><R|G><hh> <hostnqn> <subnqn>[
+// <digest>]", 01 = SHA-256, 02 = SHA-384); any other identity is judged by the key's length, as
+// tlshd does. Pure functions over untrusted input (identities come from the peer on the server
+// side).
 #pragma once
 
 #include <cstddef>

@@ -21,11 +21,17 @@ public:
     SecureBytes(const SecureBytes& other) : bytes_(other.bytes_) {}
     SecureBytes(SecureBytes&& other) noexcept : bytes_(std::move(other.bytes_)) {}
     SecureBytes& operator=(const SecureBytes& other) {
-        if (this != &other) { clear(); bytes_ = other.bytes_; }
+        if (this != &other) {
+            clear();
+            bytes_ = other.bytes_;
+        }
         return *this;
     }
     SecureBytes& operator=(SecureBytes&& other) noexcept {
-        if (this != &other) { clear(); bytes_ = std::move(other.bytes_); }
+        if (this != &other) {
+            clear();
+            bytes_ = std::move(other.bytes_);
+        }
         return *this;
     }
     ~SecureBytes() { clear(); }

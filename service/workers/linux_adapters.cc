@@ -46,7 +46,8 @@ Result<job::SocketState> LinuxSocketOps::prepare(int fd) {
     int protocol = 0;
     socklen_t length = sizeof protocol;
     if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &length) != 0) {
-        if (errno == ENOTSOCK) return make_error(Failure::kNotTcp, "the kernel handed over a non-socket fd");
+        if (errno == ENOTSOCK)
+            return make_error(Failure::kNotTcp, "the kernel handed over a non-socket fd");
         return socket_error("SO_PROTOCOL");
     }
     if (protocol != IPPROTO_TCP) {
@@ -62,14 +63,18 @@ Result<job::SocketState> LinuxSocketOps::prepare(int fd) {
         return socket_error("TCP_NODELAY");
     // The handshake is a ping-pong of small flights: Nagle would add delayed-ACK waits.
     int one = 1;
-    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) return socket_error("set TCP_NODELAY");
-    if (fcntl(fd, F_SETFL, state.file_flags | O_NONBLOCK) != 0) return socket_error("set O_NONBLOCK");
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+        return socket_error("set TCP_NODELAY");
+    if (fcntl(fd, F_SETFL, state.file_flags | O_NONBLOCK) != 0)
+        return socket_error("set O_NONBLOCK");
     return state;
 }
 
 Result<void> LinuxSocketOps::restore(int fd, const job::SocketState& state) {
     bool ok = fcntl(fd, F_SETFL, state.file_flags) == 0;
-    ok = setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &state.tcp_nodelay, sizeof state.tcp_nodelay) == 0 && ok;
+    ok = setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &state.tcp_nodelay, sizeof state.tcp_nodelay) ==
+             0 &&
+         ok;
     if (!ok) return socket_error("restore socket flags");
     return {};
 }

@@ -11,7 +11,7 @@ Registry::Registry() : history_(kHistorySize), latencies_(kLatencyWindow) {
     for (auto& slot : history_) {
         slot.peer_address.reserve(48);  // "[IPv6]:port"
         slot.peername.reserve(64);
-        slot.cipher.reserve(32);        // IANA suite names
+        slot.cipher.reserve(32);  // IANA suite names
         slot.key_exchange_group.reserve(24);
         slot.detail.reserve(96);
         slot.remote_auth.reserve(2);
@@ -91,7 +91,8 @@ std::vector<CompletedHandshake> Registry::history() const {
     std::vector<CompletedHandshake> oldest_first;
     oldest_first.reserve(history_count_);
     const std::size_t oldest = (history_next_ + kHistorySize - history_count_) % kHistorySize;
-    for (std::size_t i = 0; i < history_count_; ++i) oldest_first.push_back(history_[(oldest + i) % kHistorySize]);
+    for (std::size_t i = 0; i < history_count_; ++i)
+        oldest_first.push_back(history_[(oldest + i) % kHistorySize]);
     return oldest_first;
 }
 
@@ -106,8 +107,10 @@ Counters Registry::counters() const {
     counters.latency_window = window.size();
     if (!window.empty()) {
         auto percentile = [&](double p) {
-            std::size_t rank = static_cast<std::size_t>(p * static_cast<double>(window.size() - 1) + 0.5);
-            std::nth_element(window.begin(), window.begin() + static_cast<long>(rank), window.end());
+            std::size_t rank =
+                static_cast<std::size_t>(p * static_cast<double>(window.size() - 1) + 0.5);
+            std::nth_element(window.begin(), window.begin() + static_cast<long>(rank),
+                             window.end());
             return window[rank];
         };
         counters.latency_p50_ms = percentile(0.50);

@@ -41,13 +41,13 @@ struct Counters {
     std::uint64_t failed = 0;
     std::uint64_t timed_out = 0;
     std::uint64_t in_flight = 0;
-    std::uint64_t queue_drains = 0;       // ACCEPT drains after start-up or a READY overrun
+    std::uint64_t queue_drains = 0;  // ACCEPT drains after start-up or a READY overrun
     std::uint64_t multicast_overruns = 0;
-    std::uint64_t done_errors = 0;        // DONE the kernel refused
+    std::uint64_t done_errors = 0;                            // DONE the kernel refused
     std::map<std::uint32_t, std::uint64_t> failed_by_status;  // errno -> count
     double latency_p50_ms = 0;
     double latency_p99_ms = 0;
-    std::uint64_t latency_window = 0;     // how many completions p50/p99 cover
+    std::uint64_t latency_window = 0;  // how many completions p50/p99 cover
 };
 
 class Registry {
@@ -83,7 +83,7 @@ private:
     // malloc_trim cannot give back (measured: ~250 KiB per worker after 128 handshakes). Slots
     // are overwritten by assignment, which reuses their strings' and vectors' capacity.
     std::vector<CompletedHandshake> history_;
-    std::size_t history_next_ = 0;   // slot the next completion goes to
+    std::size_t history_next_ = 0;  // slot the next completion goes to
     std::size_t history_count_ = 0;
     std::vector<double> latencies_;
     std::size_t latencies_next_ = 0;

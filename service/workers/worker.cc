@@ -51,7 +51,8 @@ constexpr int kIdleReleaseMs = 1000;
     volatile char marker = 0;
     const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
     // Leave room for this function's callees (madvise and its wrapper) below the marker.
-    const std::uintptr_t end = (reinterpret_cast<std::uintptr_t>(&marker) - (16 << 10)) & ~(page - 1);
+    const std::uintptr_t end =
+        (reinterpret_cast<std::uintptr_t>(&marker) - (16 << 10)) & ~(page - 1);
     const auto start = reinterpret_cast<std::uintptr_t>(lowest);
     if (end > start) madvise(lowest, end - start, MADV_DONTNEED);
 }
@@ -77,8 +78,10 @@ Result<void> Worker::open() {
     if (!listener) return listener.error();
     listener_ = std::make_unique<netlink::ReadyListener>(std::move(listener.value()));
     const int ready_buffer = kReadyBufferBytes;
-    if (setsockopt(listener_->fd(), SOL_SOCKET, SO_RCVBUFFORCE, &ready_buffer, sizeof ready_buffer) != 0)
-        log::warning(std::string("worker: READY buffer capped by net.core.rmem_max: ") + std::strerror(errno));
+    if (setsockopt(listener_->fd(), SOL_SOCKET, SO_RCVBUFFORCE, &ready_buffer,
+                   sizeof ready_buffer) != 0)
+        log::warning(std::string("worker: READY buffer capped by net.core.rmem_max: ") +
+                     std::strerror(errno));
     auto channel = netlink::RequestChannel::open(context_.family);
     if (!channel) return channel.error();
     channel_ = std::make_unique<netlink::RequestChannel>(std::move(channel.value()));
@@ -136,7 +139,8 @@ void Worker::run() {
                 if (wakeup->overrun) {
                     context_.registry.count_overrun();
                     context_.registry.count_drain();
-                    log::warning("READY notifications were lost (multicast overrun); draining with ACCEPT");
+                    log::warning(
+                        "READY notifications were lost (multicast overrun); draining with ACCEPT");
                 }
                 if (wakeup->ready > 0 || wakeup->overrun) requests_may_be_pending_ = true;
             } else {
@@ -261,7 +265,8 @@ void Worker::apply(int fd, job::Wait wait) {
         active.reported_state = snapshot.state;
     }
     if (wait == job::Wait::kNothing) {
-        if (active.waiting_for != job::Wait::kNothing) epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+        if (active.waiting_for != job::Wait::kNothing)
+            epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
         finish(fd);
         return;
     }
@@ -333,7 +338,8 @@ int Worker::epoll_timeout_ms() const {
     if (jobs_.empty()) return idle_memory_released_ ? -1 : kIdleReleaseMs;
     if (deadlines_.empty()) return -1;
     const auto earliest = deadlines_.begin()->first;
-    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(earliest - job::Clock::now()).count();
+    auto wait =
+        std::chrono::duration_cast<std::chrono::milliseconds>(earliest - job::Clock::now()).count();
     return static_cast<int>(std::clamp<long long>(wait + 1, 0, 60'000));
 }
 

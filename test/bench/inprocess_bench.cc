@@ -44,7 +44,8 @@ UniqueFd listener_socket(sockaddr_in& address) {
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t length = sizeof address;
-    if (bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || listen(fd.get(), 64) != 0 ||
+    if (bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        listen(fd.get(), 64) != 0 ||
         getsockname(fd.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0) {
         std::perror("listener");
         std::exit(1);
@@ -54,7 +55,8 @@ UniqueFd listener_socket(sockaddr_in& address) {
 
 bool connected_pair(int listener, const sockaddr_in& address, UniqueFd& client, UniqueFd& server) {
     client.reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (connect(client.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) return false;
+    if (connect(client.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0)
+        return false;
     server.reset(accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
     int one = 1;
     setsockopt(client.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -78,13 +80,14 @@ struct Totals {
     std::atomic<std::uint64_t> failures{0};
 };
 
-void run_pairs(tls::TlsEngine& engine, const Options& options, std::chrono::steady_clock::time_point end,
-               Totals& totals) {
+void run_pairs(tls::TlsEngine& engine, const Options& options,
+               std::chrono::steady_clock::time_point end, Totals& totals) {
     sockaddr_in address{};
     UniqueFd listener = listener_socket(address);
     SecureBytes psk(32);
     for (std::size_t i = 0; i < psk.size(); ++i) psk[i] = static_cast<std::uint8_t>(i * 7 + 1);
-    const std::string identity = "NVMe0R01 nqn.2014-08.org.nvmexpress:uuid:bench-host nqn.2014-08.org.example:bench";
+    const std::string identity =
+        "NVMe0R01 nqn.2014-08.org.nvmexpress:uuid:bench-host nqn.2014-08.org.example:bench";
     while (std::chrono::steady_clock::now() < end) {
         UniqueFd client_fd, server_fd;
         if (!connected_pair(listener.get(), address, client_fd, server_fd)) {
@@ -113,7 +116,9 @@ void run_pairs(tls::TlsEngine& engine, const Options& options, std::chrono::stea
             std::exit(1);
         }
         tls::Progress cp = tls::Progress::kWantWrite, sp = tls::Progress::kWantRead;
-        auto finished = [](tls::Progress p) { return p == tls::Progress::kDone || p == tls::Progress::kFailed; };
+        auto finished = [](tls::Progress p) {
+            return p == tls::Progress::kDone || p == tls::Progress::kFailed;
+        };
         for (int steps = 0; !(finished(cp) && finished(sp)) && steps < 100000; ++steps) {
             if (!finished(cp)) cp = (*c)->advance();
             if (!finished(sp)) sp = (*s)->advance();
@@ -140,10 +145,14 @@ int main(int argc, char** argv) {
     Options options;
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string key = argv[i], value = argv[i + 1];
-        if (key == "--mode") options.mode = value;
-        else if (key == "--seconds") options.seconds = std::stod(value);
-        else if (key == "--threads") options.threads = static_cast<unsigned>(std::stoul(value));
-        else if (key == "--certs") options.certs = value;
+        if (key == "--mode")
+            options.mode = value;
+        else if (key == "--seconds")
+            options.seconds = std::stod(value);
+        else if (key == "--threads")
+            options.threads = static_cast<unsigned>(std::stoul(value));
+        else if (key == "--certs")
+            options.certs = value;
         else if (key == "--groups") {
             options.groups.clear();
             for (std::size_t start = 0; start <= value.size();) {
@@ -157,7 +166,9 @@ int main(int argc, char** argv) {
                 start = end + 1;
             }
         } else {
-            std::fprintf(stderr, "usage: inprocess-bench --mode ecdsa-p256|rsa-2048|psk --seconds S --threads N --certs DIR [--groups NAME,...]\n");
+            std::fprintf(stderr,
+                         "usage: inprocess-bench --mode ecdsa-p256|rsa-2048|psk --seconds S "
+                         "--threads N --certs DIR [--groups NAME,...]\n");
             return 2;
         }
     }
@@ -174,7 +185,8 @@ int main(int argc, char** argv) {
     // Warm-up: what a long-lived worker has warm too (caches, page faults of the first run).
     {
         Totals warm;
-        run_pairs(**engine, options, std::chrono::steady_clock::now() + std::chrono::milliseconds(300), warm);
+        run_pairs(**engine, options,
+                  std::chrono::steady_clock::now() + std::chrono::milliseconds(300), warm);
     }
     const auto start = std::chrono::steady_clock::now();
     const auto end = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -183,13 +195,16 @@ int main(int argc, char** argv) {
     for (unsigned t = 0; t < options.threads; ++t)
         threads.emplace_back([&] { run_pairs(**engine, options, end, totals); });
     for (auto& thread : threads) thread.join();
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("{\"mode\":\"%s\",\"threads\":%u,\"seconds\":%.3f,\"handshakes\":%llu,\"hs_per_s\":%.1f,\"failures\":%llu,"
-                "\"library\":\"%s\",\"cpu_paths\":\"%s\",\"groups\":\"%s\"}\n",
-                options.mode.c_str(), options.threads, elapsed,
-                static_cast<unsigned long long>(totals.handshakes.load()),
-                static_cast<double>(totals.handshakes.load()) / elapsed,
-                static_cast<unsigned long long>(totals.failures.load()), tls::wolfssl_version().c_str(),
-                tls::wolfssl_cpu_paths().c_str(), tls::group_list(options.groups).c_str());
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf(
+        "{\"mode\":\"%s\",\"threads\":%u,\"seconds\":%.3f,\"handshakes\":%llu,\"hs_per_s\":%.1f,"
+        "\"failures\":%llu,"
+        "\"library\":\"%s\",\"cpu_paths\":\"%s\",\"groups\":\"%s\"}\n",
+        options.mode.c_str(), options.threads, elapsed,
+        static_cast<unsigned long long>(totals.handshakes.load()),
+        static_cast<double>(totals.handshakes.load()) / elapsed,
+        static_cast<unsigned long long>(totals.failures.load()), tls::wolfssl_version().c_str(),
+        tls::wolfssl_cpu_paths().c_str(), tls::group_list(options.groups).c_str());
     return totals.failures.load() == 0 ? 0 : 1;
 }

@@ -14,7 +14,6 @@
 namespace handshaked::test {
 namespace {
 
-
 using tls::Progress;
 
 constexpr int kThreads = 4;
@@ -45,20 +44,24 @@ TEST(Concurrency, OneEngineServesManyThreads) {
             for (int i = 0; i < kHandshakesPerThread; ++i) {
                 TcpPair pair;
                 const bool use_psk = (i + t) % 2 == 0;
-                auto client = params(Role::kClient, use_psk ? handshaked::AuthMode::kPsk
-                                                            : handshaked::AuthMode::kUnauthenticated);
+                auto client =
+                    params(Role::kClient, use_psk ? handshaked::AuthMode::kPsk
+                                                  : handshaked::AuthMode::kUnauthenticated);
                 auto server = params(Role::kServer, use_psk ? handshaked::AuthMode::kPsk
                                                             : handshaked::AuthMode::kX509);
                 if (use_psk) {
                     client.client_psks.push_back(tls::PskKey{identity, psk, 7});
-                    server.server_psk_lookup = [&](std::string_view id) -> std::optional<tls::PskKey> {
+                    server.server_psk_lookup =
+                        [&](std::string_view id) -> std::optional<tls::PskKey> {
                         if (id != identity) return std::nullopt;
                         return tls::PskKey{identity, psk, 7};
                     };
                 }
-                auto hs = run_handshake(*engine, std::move(client), *engine, std::move(server), pair);
-                if (hs.client_progress == Progress::kDone && hs.server_progress == Progress::kDone &&
-                    hs.client->export_keys().ok() && hs.server->export_keys().ok()) {
+                auto hs =
+                    run_handshake(*engine, std::move(client), *engine, std::move(server), pair);
+                if (hs.client_progress == Progress::kDone &&
+                    hs.server_progress == Progress::kDone && hs.client->export_keys().ok() &&
+                    hs.server->export_keys().ok()) {
                     ++succeeded;
                 }
             }

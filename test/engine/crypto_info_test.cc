@@ -52,10 +52,10 @@ TEST(CryptoInfo, Aes128Gcm) {
     ASSERT_TRUE(info.ok()) << info.error().message;
     ASSERT_EQ(info->size(), 40u);  // 4 + iv 8 + key 16 + salt 4 + rec_seq 8
     expect_header(*info, 51);
-    EXPECT_EQ(range(*info, 4, 8), ramp(0x14, 8));    // iv = IV[4..12)
+    EXPECT_EQ(range(*info, 4, 8), ramp(0x14, 8));     // iv = IV[4..12)
     EXPECT_EQ(range(*info, 12, 16), ramp(0xa0, 16));  // key
-    EXPECT_EQ(range(*info, 28, 4), ramp(0x10, 4));   // salt = IV[0..4)
-    EXPECT_EQ(range(*info, 32, 8), kSeq);            // rec_seq, big-endian
+    EXPECT_EQ(range(*info, 28, 4), ramp(0x10, 4));    // salt = IV[0..4)
+    EXPECT_EQ(range(*info, 32, 8), kSeq);             // rec_seq, big-endian
 }
 
 TEST(CryptoInfo, Aes256Gcm) {

@@ -31,14 +31,13 @@ using tls::SessionParams;
 const std::string kNvmeIdentity =
     "NVMe0R01 nqn.2014-08.org.nvmexpress:uuid:host nqn.2014-08.org.nvmexpress:uuid:subsys";
 
-
-#define EXPECT_FAILED_WITH(session, progress, expected)                                     \
-    do {                                                                                    \
-        EXPECT_EQ(progress, Progress::kFailed);                                             \
-        if ((progress) == Progress::kFailed) {                                              \
-            EXPECT_EQ(failure_name((session).error().failure), failure_name(expected))      \
-                << (session).error().message;                                               \
-        }                                                                                   \
+#define EXPECT_FAILED_WITH(session, progress, expected)                                \
+    do {                                                                               \
+        EXPECT_EQ(progress, Progress::kFailed);                                        \
+        if ((progress) == Progress::kFailed) {                                         \
+            EXPECT_EQ(failure_name((session).error().failure), failure_name(expected)) \
+                << (session).error().message;                                          \
+        }                                                                              \
     } while (0)
 
 // ---- PSK ---------------------------------------------------------------------------------
@@ -86,8 +85,7 @@ TEST(Failure, UnknownPskIdentityIsReportedOnBothSides) {
 
 TEST(Failure, UnknownPskIdentityWhenTheServerHasNoLookupResultForAny) {
     TcpPair pair;
-    auto hs = psk_handshake(pair,
-                            {make_psk(kNvmeIdentity, 32, 7), make_psk("second", 48, 8)}, {});
+    auto hs = psk_handshake(pair, {make_psk(kNvmeIdentity, 32, 7), make_psk("second", 48, 8)}, {});
     ASSERT_TRUE(hs.client && hs.server);
     EXPECT_FAILED_WITH(*hs.server, hs.server_progress, Failure::kUnknownPskIdentity);
     EXPECT_FAILED_WITH(*hs.client, hs.client_progress, Failure::kUnknownPskIdentity);
@@ -215,8 +213,8 @@ TEST(Failure, RevokedClientCertificate) {
     auto revoked_client_engine = make_engine(client_config);
     ASSERT_TRUE(revoked_client_engine);
     TcpPair pair;
-    auto hs = run_handshake(*revoked_client_engine, client_params(AuthMode::kX509),
-                            *server_engine, server_params(AuthMode::kX509), pair);
+    auto hs = run_handshake(*revoked_client_engine, client_params(AuthMode::kX509), *server_engine,
+                            server_params(AuthMode::kX509), pair);
     ASSERT_TRUE(hs.server);
     EXPECT_FAILED_WITH(*hs.server, hs.server_progress, Failure::kAuthentication);
 
@@ -247,21 +245,23 @@ namespace {
 // supported_versions extension (which is what makes it TLS 1.2 only).
 const std::vector<std::uint8_t> kTls12ClientHello = [] {
     std::vector<std::uint8_t> body = {0x03, 0x03};
-    body.insert(body.end(), 32, 0x5a);                    // random
-    body.push_back(0);                                    // no session id
+    body.insert(body.end(), 32, 0x5a);  // random
+    body.push_back(0);                  // no session id
     body.insert(body.end(), {0x00, 0x04, 0xc0, 0x2b, 0xc0, 0x2f});
-    body.insert(body.end(), {0x01, 0x00});                // null compression only
+    body.insert(body.end(), {0x01, 0x00});  // null compression only
     const std::vector<std::uint8_t> extensions = {
-        0x00, 0x0a, 0x00, 0x04, 0x00, 0x02, 0x00, 0x17,   // supported_groups: secp256r1
-        0x00, 0x0b, 0x00, 0x02, 0x01, 0x00,               // ec_point_formats: uncompressed
+        0x00, 0x0a, 0x00, 0x04, 0x00, 0x02, 0x00, 0x17,  // supported_groups: secp256r1
+        0x00, 0x0b, 0x00, 0x02, 0x01, 0x00,              // ec_point_formats: uncompressed
         0x00, 0x0d, 0x00, 0x06, 0x00, 0x04, 0x04, 0x03, 0x08, 0x04,  // signature_algorithms
     };
     body.push_back(0);
     body.push_back(static_cast<std::uint8_t>(extensions.size()));
     body.insert(body.end(), extensions.begin(), extensions.end());
-    std::vector<std::uint8_t> record = {0x16, 0x03, 0x01, 0x00,
-                                        static_cast<std::uint8_t>(body.size() + 4), 0x01, 0x00,
-                                        0x00, static_cast<std::uint8_t>(body.size())};
+    const auto message_size = static_cast<std::uint8_t>(body.size());
+    const auto record_size = static_cast<std::uint8_t>(body.size() + 4);
+    // The record header (handshake, legacy version, length), then the message header.
+    std::vector<std::uint8_t> record = {0x16, 0x03, 0x01, 0x00, record_size};
+    record.insert(record.end(), {0x01, 0x00, 0x00, message_size});
     record.insert(record.end(), body.begin(), body.end());
     return record;
 }();
@@ -282,45 +282,45 @@ std::vector<std::uint8_t> tls12_server_hello(const std::vector<std::uint8_t>& cl
     body.push_back(static_cast<std::uint8_t>(session_id.size()));
     body.insert(body.end(), session_id.begin(), session_id.end());
     body.insert(body.end(), {0xc0, 0x2b, 0x00});  // ECDHE-ECDSA-AES128-GCM-SHA256, null
-    std::vector<std::uint8_t> record = {0x16, 0x03, 0x03, 0x00,
-                                        static_cast<std::uint8_t>(body.size() + 4), 0x02, 0x00,
-                                        0x00, static_cast<std::uint8_t>(body.size())};
+    const auto message_size = static_cast<std::uint8_t>(body.size());
+    const auto record_size = static_cast<std::uint8_t>(body.size() + 4);
+    // The record header (handshake, legacy version, length), then the message header.
+    std::vector<std::uint8_t> record = {0x16, 0x03, 0x03, 0x00, record_size};
+    record.insert(record.end(), {0x02, 0x00, 0x00, message_size});
     record.insert(record.end(), body.begin(), body.end());
     return record;
 }
 
 // A scripted peer: writes `first` (if any) at once; after reading the peer's first flight,
 // writes what `answer` makes of it; then reads until the peer gives up (alert or EOF).
-Party scripted_peer(int fd, std::vector<std::uint8_t> first,
-                    std::function<std::vector<std::uint8_t>(const std::vector<std::uint8_t>&)>
-                        answer,
-                    std::vector<std::uint8_t>& received) {
+Party scripted_peer(
+    int fd, std::vector<std::uint8_t> first,
+    std::function<std::vector<std::uint8_t>(const std::vector<std::uint8_t>&)> answer,
+    std::vector<std::uint8_t>& received) {
     auto sent_first = std::make_shared<bool>(false);
     auto answered = std::make_shared<bool>(false);
-    return Party{[fd, first, answer, sent_first, answered, &received] {
-                     if (!*sent_first) {
-                         *sent_first = true;
-                         if (!first.empty() &&
-                             ::write(fd, first.data(), first.size()) !=
-                                 static_cast<ssize_t>(first.size()))
-                             return Progress::kFailed;
-                     }
-                     std::uint8_t buffer[4096];
-                     const ssize_t n = ::read(fd, buffer, sizeof buffer);
-                     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-                         return Progress::kWantRead;
-                     if (n <= 0) return Progress::kFailed;  // the peer closed: done with it
-                     received.insert(received.end(), buffer, buffer + n);
-                     if (answer && !*answered) {
-                         *answered = true;
-                         const auto reply = answer(received);
-                         if (::write(fd, reply.data(), reply.size()) !=
-                             static_cast<ssize_t>(reply.size()))
-                             return Progress::kFailed;
-                     }
-                     return Progress::kWantRead;
-                 },
-                 fd, false};
+    return Party{
+        [fd, first, answer, sent_first, answered, &received] {
+            if (!*sent_first) {
+                *sent_first = true;
+                if (!first.empty() &&
+                    ::write(fd, first.data(), first.size()) != static_cast<ssize_t>(first.size()))
+                    return Progress::kFailed;
+            }
+            std::uint8_t buffer[4096];
+            const ssize_t n = ::read(fd, buffer, sizeof buffer);
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return Progress::kWantRead;
+            if (n <= 0) return Progress::kFailed;  // the peer closed: done with it
+            received.insert(received.end(), buffer, buffer + n);
+            if (answer && !*answered) {
+                *answered = true;
+                const auto reply = answer(received);
+                if (::write(fd, reply.data(), reply.size()) != static_cast<ssize_t>(reply.size()))
+                    return Progress::kFailed;
+            }
+            return Progress::kWantRead;
+        },
+        fd, false};
 }
 
 // True when `bytes` hold a fatal alert record with the given description.
@@ -343,9 +343,8 @@ TEST(Failure, Tls12OnlyClientIsRefused) {
     auto server = server_engine->start_session(pair.server(), server_params(AuthMode::kX509));
     ASSERT_TRUE(server.ok());
     std::vector<std::uint8_t> received;
-    const auto progress =
-        drive({scripted_peer(pair.client(), kTls12ClientHello, nullptr, received),
-               party(**server, pair.server())});
+    const auto progress = drive({scripted_peer(pair.client(), kTls12ClientHello, nullptr, received),
+                                 party(**server, pair.server())});
     EXPECT_FAILED_WITH(**server, progress[1], Failure::kProtocol);
     EXPECT_EQ(done_status((*server)->error().failure), static_cast<std::uint32_t>(EACCES));
     EXPECT_TRUE(has_fatal_alert(received, kAlertProtocolVersion));
@@ -355,16 +354,16 @@ TEST(Failure, Tls12OnlyServerIsRefused) {
     auto client_engine = make_engine(test_config());
     ASSERT_TRUE(client_engine);
     TcpPair pair;
-    auto client = client_engine->start_session(pair.client(),
-                                               client_params(AuthMode::kUnauthenticated));
+    auto client =
+        client_engine->start_session(pair.client(), client_params(AuthMode::kUnauthenticated));
     ASSERT_TRUE(client.ok());
     std::vector<std::uint8_t> received;
     const auto progress = drive({party(**client, pair.client()),
                                  scripted_peer(pair.server(), {}, tls12_server_hello, received)});
     ASSERT_EQ(progress[0], Progress::kFailed);
     const Failure failure = (*client)->error().failure;
-    EXPECT_EQ(failure, Failure::kProtocol) << failure_name(failure) << ": "
-                                           << (*client)->error().message;
+    EXPECT_EQ(failure, Failure::kProtocol)
+        << failure_name(failure) << ": " << (*client)->error().message;
     EXPECT_EQ(done_status(failure), static_cast<std::uint32_t>(EACCES));
     // wolfSSL's client closes without an alert here; what matters is that it went no further.
 }
@@ -373,8 +372,8 @@ TEST(Failure, GarbageFromTheServerIsAProtocolError) {
     auto client_engine = make_engine(test_config());
     ASSERT_TRUE(client_engine);
     TcpPair pair;
-    auto client = client_engine->start_session(pair.client(),
-                                               client_params(AuthMode::kUnauthenticated));
+    auto client =
+        client_engine->start_session(pair.client(), client_params(AuthMode::kUnauthenticated));
     ASSERT_TRUE(client.ok());
     const std::string garbage = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
     ASSERT_TRUE(send_all(pair.server(), {garbage.begin(), garbage.end()}));
@@ -402,8 +401,8 @@ TEST(Failure, ClientResetsMidHandshake) {
     auto server_engine = make_engine(server_with("server-ec.pem", "server-ec.key"));
     ASSERT_TRUE(client_engine && server_engine);
     TcpPair pair;
-    auto client = client_engine->start_session(pair.client(),
-                                               client_params(AuthMode::kUnauthenticated));
+    auto client =
+        client_engine->start_session(pair.client(), client_params(AuthMode::kUnauthenticated));
     auto server = server_engine->start_session(pair.server(), server_params(AuthMode::kX509));
     ASSERT_TRUE(client.ok() && server.ok());
     EXPECT_EQ((*client)->advance(), Progress::kWantRead);  // ClientHello is out
@@ -418,8 +417,8 @@ TEST(Failure, ServerClosesAfterClientHello) {
     auto client_engine = make_engine(test_config());
     ASSERT_TRUE(client_engine);
     TcpPair pair;
-    auto client = client_engine->start_session(pair.client(),
-                                               client_params(AuthMode::kUnauthenticated));
+    auto client =
+        client_engine->start_session(pair.client(), client_params(AuthMode::kUnauthenticated));
     ASSERT_TRUE(client.ok());
     EXPECT_EQ((*client)->advance(), Progress::kWantRead);
     const auto hello = receive_record(pair.server());
@@ -437,8 +436,8 @@ TEST(Failure, ClientWithoutPeername) {
     ASSERT_TRUE(engine);
     TcpPair pair;
     for (auto auth : {AuthMode::kUnauthenticated, AuthMode::kX509}) {
-        for (std::optional<std::string> name : {std::optional<std::string>{},
-                                                std::optional<std::string>{""}}) {
+        for (std::optional<std::string> name :
+             {std::optional<std::string>{}, std::optional<std::string>{""}}) {
             auto session = engine->start_session(pair.client(), client_params(auth, name));
             ASSERT_FALSE(session.ok());
             EXPECT_EQ(session.error().failure, Failure::kBadRequest) << session.error().message;
@@ -460,8 +459,8 @@ TEST(Failure, ServerWithoutCredentialsTellsTheClient) {
     auto server_engine = make_engine(test_config());
     ASSERT_TRUE(client_engine && server_engine);
     TcpPair pair;
-    auto client = client_engine->start_session(pair.client(),
-                                               client_params(AuthMode::kUnauthenticated));
+    auto client =
+        client_engine->start_session(pair.client(), client_params(AuthMode::kUnauthenticated));
     ASSERT_TRUE(client.ok());
     auto server = server_engine->start_session(pair.server(), server_params(AuthMode::kX509));
     ASSERT_FALSE(server.ok());
@@ -534,8 +533,7 @@ TEST(Failure, ExportBeforeTheHandshakeEnds) {
     auto engine = make_engine(test_config());
     ASSERT_TRUE(engine);
     TcpPair pair;
-    auto session = engine->start_session(pair.client(),
-                                         client_params(AuthMode::kUnauthenticated));
+    auto session = engine->start_session(pair.client(), client_params(AuthMode::kUnauthenticated));
     ASSERT_TRUE(session.ok());
     EXPECT_FALSE((*session)->export_keys().ok());
     EXPECT_EQ((*session)->advance(), Progress::kWantRead);

@@ -42,13 +42,14 @@ std::string nvme_identity(const char* prefix) {
 // A server lookup that knows exactly these keys.
 std::function<std::optional<tls::PskKey>(std::string_view)> lookup_of(
     std::vector<tls::PskKey> known, std::vector<std::string>* asked = nullptr) {
-    return [known = std::move(known), asked](std::string_view identity) -> std::optional<tls::PskKey> {
-        if (asked) asked->emplace_back(identity);
-        for (const auto& psk : known) {
-            if (psk.identity == identity) return psk;
-        }
-        return std::nullopt;
-    };
+    return
+        [known = std::move(known), asked](std::string_view identity) -> std::optional<tls::PskKey> {
+            if (asked) asked->emplace_back(identity);
+            for (const auto& psk : known) {
+                if (psk.identity == identity) return psk;
+            }
+            return std::nullopt;
+        };
 }
 
 std::size_t key_size_of(Cipher cipher) {
@@ -88,7 +89,8 @@ void check_key_material(Handshake& hs, TcpPair& pair, Cipher expected) {
 
     // kTLS TX simulation, client → server: two records in a row (the sequence advances).
     ASSERT_TRUE(send_all(pair.client(), seal_record(expected, c.tx, c.tx.sequence, "client-1")));
-    ASSERT_TRUE(send_all(pair.client(), seal_record(expected, c.tx, c.tx.sequence + 1, "client-2")));
+    ASSERT_TRUE(
+        send_all(pair.client(), seal_record(expected, c.tx, c.tx.sequence + 1, "client-2")));
     auto read = wolfssl_read(*hs.server, pair.server());
     ASSERT_GT(read.bytes, 0) << "server rejected a record sealed with the client's tx keys: "
                              << read.error;
@@ -99,7 +101,8 @@ void check_key_material(Handshake& hs, TcpPair& pair, Cipher expected) {
 
     // kTLS TX simulation, server → client.
     ASSERT_TRUE(send_all(pair.server(), seal_record(expected, s.tx, s.tx.sequence, "server-1")));
-    ASSERT_TRUE(send_all(pair.server(), seal_record(expected, s.tx, s.tx.sequence + 1, "server-2")));
+    ASSERT_TRUE(
+        send_all(pair.server(), seal_record(expected, s.tx, s.tx.sequence + 1, "server-2")));
     read = wolfssl_read(*hs.client, pair.client());
     ASSERT_GT(read.bytes, 0) << "client rejected a record sealed with the server's tx keys: "
                              << read.error;
@@ -129,7 +132,6 @@ void check_key_material(Handshake& hs, TcpPair& pair, Cipher expected) {
     EXPECT_LE(read.bytes, 0) << "a record with the wrong sequence number was accepted";
     EXPECT_NE(read.error, WOLFSSL_ERROR_WANT_READ);
 }
-
 
 // ---- server certificate only (client "unauthenticated") ----------------------------------
 
@@ -173,7 +175,8 @@ TEST(Handshake, HandshakesLeaveNothingCachedPerThread) {
             TcpPair pair;
             auto hs = run_handshake(*client_engine, client_params(AuthMode::kUnauthenticated),
                                     *server_engine, server_params(AuthMode::kX509), pair);
-            completed += hs.client_progress == Progress::kDone && hs.server_progress == Progress::kDone;
+            completed +=
+                hs.client_progress == Progress::kDone && hs.server_progress == Progress::kDone;
         };
         handshake();
         after_first = heap_in_use();
@@ -255,8 +258,7 @@ TEST(Handshake, IpLiteralPeernameMatchesIpSanWithoutSni) {
     auto server_engine = make_engine(server_with("server-ec.pem", "server-ec.key"));
     ASSERT_TRUE(client_engine && server_engine);
     TcpPair pair;
-    auto hs = run_handshake(*client_engine,
-                            client_params(AuthMode::kUnauthenticated, "127.0.0.1"),
+    auto hs = run_handshake(*client_engine, client_params(AuthMode::kUnauthenticated, "127.0.0.1"),
                             *server_engine, server_params(AuthMode::kX509), pair);
     check_key_material(hs, pair, Cipher::kAes128Gcm);
     EXPECT_EQ(server_sni(*hs.server), std::nullopt);
@@ -306,8 +308,8 @@ TEST(Handshake, MutualX509OwnDerCredentialsBothSides) {
     auto server = server_params(AuthMode::kX509);
     server.own_credentials = der_credentials("server-ec.der", "server-ec.key.der");
     TcpPair pair;
-    auto hs = run_handshake(*client_engine, std::move(client), *server_engine, std::move(server),
-                            pair);
+    auto hs =
+        run_handshake(*client_engine, std::move(client), *server_engine, std::move(server), pair);
     check_key_material(hs, pair, Cipher::kAes128Gcm);
     EXPECT_EQ(hs.server->verified_peer_certificate(), read_test_file("client-ec.der"));
     EXPECT_EQ(hs.client->verified_peer_certificate(), read_test_file("server-ec.der"));
@@ -393,9 +395,9 @@ TEST(Handshake, PskNvmeHashFieldWinsOverKeyLength) {
 }
 
 TEST(Handshake, PskPlainIdentityHashFollowsKeyLength) {
-    for (const auto& [size, cipher] : {std::pair{32u, Cipher::kAes128Gcm},
-                                       std::pair{48u, Cipher::kAes256Gcm},
-                                       std::pair{16u, Cipher::kAes128Gcm}}) {
+    for (const auto& [size, cipher] :
+         {std::pair{32u, Cipher::kAes128Gcm}, std::pair{48u, Cipher::kAes256Gcm},
+          std::pair{16u, Cipher::kAes128Gcm}}) {
         SCOPED_TRACE(size);
         const auto psk = make_psk("nfs-psk-" + std::to_string(size), size, 104);
         PskRun run;

@@ -100,8 +100,7 @@ std::vector<std::uint8_t> read_test_file(std::string_view name) {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-tls::DerCredentials der_credentials(std::string_view cert_der_name,
-                                    std::string_view key_der_name) {
+tls::DerCredentials der_credentials(std::string_view cert_der_name, std::string_view key_der_name) {
     tls::DerCredentials credentials;
     credentials.certificate = read_test_file(cert_der_name);
     const auto key = read_test_file(key_der_name);
@@ -202,10 +201,10 @@ std::unique_ptr<tls::TlsEngine> make_engine(const tls::EngineConfig& config,
     return std::move(engine).value();
 }
 
-Handshake run_handshake(
-    tls::TlsEngine& client_engine, tls::SessionParams client_params,
-    tls::TlsEngine& server_engine, tls::SessionParams server_params, TcpPair& pair,
-    const std::function<void(tls::TlsSession&, tls::TlsSession&)>& before) {
+Handshake run_handshake(tls::TlsEngine& client_engine, tls::SessionParams client_params,
+                        tls::TlsEngine& server_engine, tls::SessionParams server_params,
+                        TcpPair& pair,
+                        const std::function<void(tls::TlsSession&, tls::TlsSession&)>& before) {
     Handshake result;
     client_params.role = Role::kClient;
     server_params.role = Role::kServer;

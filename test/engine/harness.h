@@ -79,11 +79,10 @@ std::unique_ptr<tls::TlsEngine> make_engine(const tls::EngineConfig& config,
 
 // Starts both sessions on pair and drives them; before the first advance, `before` may touch
 // the sessions (e.g. restrict a cipher list).
-Handshake run_handshake(tls::TlsEngine& client_engine, tls::SessionParams client_params,
-                        tls::TlsEngine& server_engine, tls::SessionParams server_params,
-                        TcpPair& pair,
-                        const std::function<void(tls::TlsSession& client, tls::TlsSession& server)>&
-                            before = {});
+Handshake run_handshake(
+    tls::TlsEngine& client_engine, tls::SessionParams client_params, tls::TlsEngine& server_engine,
+    tls::SessionParams server_params, TcpPair& pair,
+    const std::function<void(tls::TlsSession& client, tls::TlsSession& server)>& before = {});
 
 // Restrict the session's suites (wolfSSL cipher-list syntax) before its first advance().
 void restrict_ciphers(tls::TlsSession& session, const char* wolfssl_list);
@@ -104,8 +103,8 @@ bool send_all(int fd, const std::vector<std::uint8_t>& bytes);
 std::optional<std::vector<std::uint8_t>> receive_record(int fd, int timeout_ms = 5000);
 
 struct ReadResult {
-    int bytes = 0;      // > 0: data read
-    int error = 0;      // wolfSSL error code when bytes <= 0
+    int bytes = 0;  // > 0: data read
+    int error = 0;  // wolfSSL error code when bytes <= 0
     std::string data;
 };
 // wolfSSL_read through a finished session, waiting (poll) for data up to timeout_ms.

@@ -32,8 +32,8 @@ Handshake handshake(const tls::EngineConfig& client_config, const tls::EngineCon
     auto server_engine = make_engine(server_config);
     EXPECT_TRUE(client_engine && server_engine);
     if (!client_engine || !server_engine) return {};
-    return run_handshake(*client_engine, client_params(AuthMode::kUnauthenticated),
-                         *server_engine, server_params(AuthMode::kX509), pair);
+    return run_handshake(*client_engine, client_params(AuthMode::kUnauthenticated), *server_engine,
+                         server_params(AuthMode::kX509), pair);
 }
 
 void expect_group(const Handshake& hs, KeyExchangeGroup group) {
@@ -76,26 +76,25 @@ TEST(KeyExchange, DefaultsAgreeOnX25519MlKem768) {
 // A peer without ML-KEM (as bookworm's GnuTLS): the client's second key share fits at once.
 TEST(KeyExchange, ClassicalOnlyServerGetsX25519) {
     TcpPair pair;
-    auto hs = handshake(test_config(),
-                        with_groups(ec_server(), {KeyExchangeGroup::kX25519,
-                                                  KeyExchangeGroup::kSecp256r1}),
-                        pair);
+    auto hs = handshake(
+        test_config(),
+        with_groups(ec_server(), {KeyExchangeGroup::kX25519, KeyExchangeGroup::kSecp256r1}), pair);
     expect_group(hs, KeyExchangeGroup::kX25519);
 }
 
 TEST(KeyExchange, ClassicalOnlyClientGetsX25519FromADefaultServer) {
     TcpPair pair;
-    auto hs = handshake(with_groups(test_config(), {KeyExchangeGroup::kX25519,
-                                                    KeyExchangeGroup::kSecp384r1}),
-                        ec_server(), pair);
+    auto hs = handshake(
+        with_groups(test_config(), {KeyExchangeGroup::kX25519, KeyExchangeGroup::kSecp384r1}),
+        ec_server(), pair);
     expect_group(hs, KeyExchangeGroup::kX25519);
 }
 
 // No key share fits and the only common group is further down: one HelloRetryRequest.
 TEST(KeyExchange, HelloRetryRequestForAGroupWithoutKeyShare) {
     TcpPair pair;
-    auto hs = handshake(test_config(), with_groups(ec_server(), {KeyExchangeGroup::kSecp521r1}),
-                        pair);
+    auto hs =
+        handshake(test_config(), with_groups(ec_server(), {KeyExchangeGroup::kSecp521r1}), pair);
     expect_group(hs, KeyExchangeGroup::kSecp521r1);
 }
 

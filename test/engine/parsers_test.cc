@@ -35,9 +35,9 @@ TEST(PskIdentity, ParsedFields) {
 }
 
 TEST(PskIdentity, NotNvmeShaped) {
-    for (const char* id : {"", "NVMe", "NVMe0R0", "nvme0R01 h s", "NVMe0X01 h s", "NVMeAR01 h s",
-                           "NVMe0R1x h s", "NVMe0R012 h s", "NVMe0R01:h s", " NVMe0R01 h s",
-                           "plain"}) {
+    for (const char* id :
+         {"", "NVMe", "NVMe0R0", "nvme0R01 h s", "NVMe0X01 h s", "NVMeAR01 h s", "NVMe0R1x h s",
+          "NVMe0R012 h s", "NVMe0R01:h s", " NVMe0R01 h s", "plain"}) {
         EXPECT_FALSE(parse_nvme_psk_identity(id).has_value()) << '"' << id << '"';
         EXPECT_EQ(nvme_psk_hash(id), std::nullopt) << id;
     }

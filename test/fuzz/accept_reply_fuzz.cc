@@ -40,9 +40,15 @@ Expected model(std::span<const std::uint8_t> bytes) {
     std::optional<std::uint32_t> sockfd, type, auth;
     for (const Attr& a : walk.attrs) {
         switch (a.type) {
-            case 1: if (!(sockfd = a.u32())) return e; break;
-            case 3: if (!(type = a.u32())) return e; break;
-            case 5: if (!(auth = a.u32())) return e; break;
+            case 1:
+                if (!(sockfd = a.u32())) return e;
+                break;
+            case 3:
+                if (!(type = a.u32())) return e;
+                break;
+            case 5:
+                if (!(auth = a.u32())) return e;
+                break;
             case 4: {
                 auto v = a.u32();
                 if (!v) return e;
@@ -52,7 +58,8 @@ Expected model(std::span<const std::uint8_t> bytes) {
             case 6: {
                 auto v = a.u32();
                 if (!v) return e;
-                if (*v && e.peer_identities.size() < 5) e.peer_identities.push_back(static_cast<KeySerial>(*v));
+                if (*v && e.peer_identities.size() < 5)
+                    e.peer_identities.push_back(static_cast<KeySerial>(*v));
                 break;
             }
             case 7: {
@@ -71,7 +78,10 @@ Expected model(std::span<const std::uint8_t> bytes) {
                 std::string name;
                 bool terminated = false;
                 for (std::uint8_t c : a.payload) {
-                    if (c == 0) { terminated = true; break; }
+                    if (c == 0) {
+                        terminated = true;
+                        break;
+                    }
                     name.push_back(static_cast<char>(c));
                 }
                 if (!terminated) return e;
@@ -92,7 +102,9 @@ Expected model(std::span<const std::uint8_t> bytes) {
     if (*auth < 1 || *auth > 3) return e;
     e.sockfd = static_cast<int>(*sockfd);
     e.role = *type == 1 ? Role::kClient : Role::kServer;
-    e.auth = *auth == 1 ? AuthMode::kUnauthenticated : *auth == 2 ? AuthMode::kPsk : AuthMode::kX509;
+    e.auth = *auth == 1   ? AuthMode::kUnauthenticated
+             : *auth == 2 ? AuthMode::kPsk
+                          : AuthMode::kX509;
     e.ok = true;
     return e;
 }
@@ -107,7 +119,8 @@ std::optional<int> model_sockfd(std::span<const std::uint8_t> bytes) {
     for (const Attr& a : fuzz::walk_attributes(message->attributes).attrs) {
         if (a.type != 1) continue;
         auto v = a.u32();
-        sockfd = v && static_cast<int>(*v) >= 0 ? std::optional<int>(static_cast<int>(*v)) : std::nullopt;
+        sockfd = v && static_cast<int>(*v) >= 0 ? std::optional<int>(static_cast<int>(*v))
+                                                : std::nullopt;
     }
     return sockfd;
 }

@@ -39,8 +39,9 @@ std::string write_side(const char* section, const tls::EngineConfig::Side& side)
 std::string write(const Config& c) {
     std::string keyrings;
     for (const auto& name : c.keyrings) keyrings += (keyrings.empty() ? "" : ";") + name;
-    return "[debug]\nloglevel = " + std::to_string(c.loglevel) + "\ntls = " + std::to_string(c.tls_debug) +
-           "\nnl = " + std::to_string(c.nl_debug) + "\ndelay_done = " + std::to_string(c.delay_done_s) +
+    return "[debug]\nloglevel = " + std::to_string(c.loglevel) +
+           "\ntls = " + std::to_string(c.tls_debug) + "\nnl = " + std::to_string(c.nl_debug) +
+           "\ndelay_done = " + std::to_string(c.delay_done_s) +
            "\n[authenticate]\nkeyrings = " + keyrings + "\n" +
            write_side("authenticate.client", c.engine.client) +
            write_side("authenticate.server", c.engine.server) +
@@ -48,7 +49,8 @@ std::string write(const Config& c) {
            "\nmax_handshakes_per_worker = " + std::to_string(c.max_handshakes_per_worker) +
            "\ndefault_timeout_ms = " + std::to_string(c.default_timeout_ms) +
            "\npeer_certificate_lifetime_s = " + std::to_string(c.peer_certificate_lifetime_s) +
-           "\nsystem_truststore = " + c.engine.system_truststore + "\n[dbus]\nread_group = " + c.read_group + "\n";
+           "\nsystem_truststore = " + c.engine.system_truststore +
+           "\n[dbus]\nread_group = " + c.read_group + "\n";
 }
 
 bool same_side(const tls::EngineConfig::Side& a, const tls::EngineConfig::Side& b) {
@@ -59,11 +61,13 @@ bool same_side(const tls::EngineConfig::Side& a, const tls::EngineConfig::Side& 
 bool same(const Config& a, const Config& b) {
     return a.loglevel == b.loglevel && a.tls_debug == b.tls_debug && a.nl_debug == b.nl_debug &&
            a.delay_done_s == b.delay_done_s && a.keyrings == b.keyrings &&
-           same_side(a.engine.client, b.engine.client) && same_side(a.engine.server, b.engine.server) &&
+           same_side(a.engine.client, b.engine.client) &&
+           same_side(a.engine.server, b.engine.server) &&
            a.engine.system_truststore == b.engine.system_truststore && a.workers == b.workers &&
            a.max_handshakes_per_worker == b.max_handshakes_per_worker &&
            a.default_timeout_ms == b.default_timeout_ms &&
-           a.peer_certificate_lifetime_s == b.peer_certificate_lifetime_s && a.read_group == b.read_group;
+           a.peer_certificate_lifetime_s == b.peer_certificate_lifetime_s &&
+           a.read_group == b.read_group;
 }
 
 }  // namespace

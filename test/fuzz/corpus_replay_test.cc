@@ -26,8 +26,9 @@ using Target = int (*)(const std::uint8_t*, std::size_t);
 std::filesystem::path corpus_directory(const std::string& target) {
     const char* srcdir = std::getenv("TEST_SRCDIR");
     const char* workspace = std::getenv("TEST_WORKSPACE");
-    std::filesystem::path root = srcdir ? std::filesystem::path(srcdir) / (workspace ? workspace : "handshaked")
-                                        : std::filesystem::path(".");
+    std::filesystem::path root =
+        srcdir ? std::filesystem::path(srcdir) / (workspace ? workspace : "handshaked")
+               : std::filesystem::path(".");
     return root / "test/fuzz/corpus" / target;
 }
 
@@ -37,7 +38,8 @@ void replay(const std::string& target, Target run) {
     int inputs = 0;
     for (const auto& entry : std::filesystem::directory_iterator(directory)) {
         std::ifstream file(entry.path(), std::ios::binary);
-        std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+        std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(file)),
+                                        std::istreambuf_iterator<char>());
         SCOPED_TRACE(entry.path().string());
         EXPECT_EQ(run(bytes.data(), bytes.size()), 0);
         ++inputs;

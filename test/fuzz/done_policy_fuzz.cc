@@ -48,7 +48,8 @@ struct Model {
                     for (const Attr& entry : fuzz::walk_attributes(policy.payload).attrs) {
                         bool is_typed = false;
                         for (const Attr& p : fuzz::walk_attributes(entry.payload).attrs) {
-                            if (p.type == kNlPolicyTypeAttrType) is_typed = p.u32() && *p.u32() != 0;
+                            if (p.type == kNlPolicyTypeAttrType)
+                                is_typed = p.u32() && *p.u32() != 0;
                         }
                         if (is_typed) typed.emplace(policy.type, entry.type);
                     }

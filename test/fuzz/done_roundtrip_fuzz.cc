@@ -46,18 +46,18 @@ private:
 // written out again so a change to one side shows up here.
 std::uint32_t expected_status(Failure failure) {
     switch (static_cast<int>(failure)) {
-        case 0: return 0;                // none
-        case 1: return EACCES;           // authentication
-        case 2: return EACCES;           // protocol
-        case 3: return ETIMEDOUT;        // peer closed
-        case 4: return ETIMEDOUT;        // timeout
-        case 5: return EKEYREJECTED;     // unknown PSK identity
-        case 6: return EIO;              // missing credentials
-        case 7: return EIO;              // local fault
-        case 8: return EOPNOTSUPP;       // not TCP
-        case 9: return EIO;              // bad request
-        case 10: return ETIMEDOUT;       // shutting down
-        default: return EIO;             // not a Failure the table knows: treated as local fault
+        case 0: return 0;             // none
+        case 1: return EACCES;        // authentication
+        case 2: return EACCES;        // protocol
+        case 3: return ETIMEDOUT;     // peer closed
+        case 4: return ETIMEDOUT;     // timeout
+        case 5: return EKEYREJECTED;  // unknown PSK identity
+        case 6: return EIO;           // missing credentials
+        case 7: return EIO;           // local fault
+        case 8: return EOPNOTSUPP;    // not TCP
+        case 9: return EIO;           // bad request
+        case 10: return ETIMEDOUT;    // shutting down
+        default: return EIO;          // not a Failure the table knows: treated as local fault
     }
 }
 
@@ -76,7 +76,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     support.remote_auth = flags & 1;
     support.tag = flags & 2;
     while (in.remaining() >= 4 && result.remote_auth.size() < 64)
-        result.remote_auth.push_back(static_cast<KeySerial>(static_cast<std::uint32_t>(in.take(4))));
+        result.remote_auth.push_back(
+            static_cast<KeySerial>(static_cast<std::uint32_t>(in.take(4))));
 
     const auto bytes = netlink::build_done_request(family, sequence, port, result, support);
     const std::span<const std::uint8_t> message(bytes);
@@ -113,8 +114,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             case 3:  // HANDSHAKE_A_DONE_REMOTE_AUTH
                 remote_auth.push_back(static_cast<KeySerial>(value));
                 break;
-            default:
-                FUZZ_CHECK(!"unexpected attribute in DONE");
+            default: FUZZ_CHECK(!"unexpected attribute in DONE");
         }
     }
     FUZZ_CHECK(statuses == 1);

@@ -13,20 +13,19 @@
 #include <span>
 #include <vector>
 
-#define FUZZ_CHECK(condition)                                                              \
-    do {                                                                                   \
-        if (!(condition)) {                                                                \
-            std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__,      \
-                         #condition);                                                      \
-            std::abort();                                                                  \
-        }                                                                                  \
+#define FUZZ_CHECK(condition)                                                                      \
+    do {                                                                                           \
+        if (!(condition)) {                                                                        \
+            std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #condition); \
+            std::abort();                                                                          \
+        }                                                                                          \
     } while (0)
 
 namespace handshaked::fuzz {
 
-inline constexpr std::size_t kNlmsgHeader = 16;  // struct nlmsghdr
-inline constexpr std::size_t kGenlHeader = 4;    // struct genlmsghdr
-inline constexpr std::size_t kNlaHeader = 4;     // struct nlattr
+inline constexpr std::size_t kNlmsgHeader = 16;        // struct nlmsghdr
+inline constexpr std::size_t kGenlHeader = 4;          // struct genlmsghdr
+inline constexpr std::size_t kNlaHeader = 4;           // struct nlattr
 inline constexpr std::uint16_t kNlaTypeMask = 0x3fff;  // ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER)
 
 inline std::uint16_t host16(const std::uint8_t* p) {
@@ -109,7 +108,8 @@ inline std::optional<GenlMessage> read_genl(std::span<const std::uint8_t> bytes)
     if (m.nlmsg_len < kNlmsgHeader + kGenlHeader || m.nlmsg_len > bytes.size()) return std::nullopt;
     m.cmd = bytes[16];
     m.version = bytes[17];
-    m.attributes = bytes.subspan(kNlmsgHeader + kGenlHeader, m.nlmsg_len - kNlmsgHeader - kGenlHeader);
+    m.attributes =
+        bytes.subspan(kNlmsgHeader + kGenlHeader, m.nlmsg_len - kNlmsgHeader - kGenlHeader);
     return m;
 }
 

@@ -37,7 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const std::uint16_t type = fuzz::host16(data + at + 4);
         if (type == kNlmsgError) {
             std::int64_t error = -kEproto;
-            if (len >= fuzz::kNlmsgHeader + 4) error = static_cast<std::int32_t>(fuzz::host32(data + at + 16));
+            if (len >= fuzz::kNlmsgHeader + 4)
+                error = static_cast<std::int32_t>(fuzz::host32(data + at + 16));
             FUZZ_CHECK(m.kind == (error == 0 ? Kind::kAck : Kind::kError));
             // The kernel only sends 0 or -errno (-4095..-1): that errno, positive. Any other
             // value is nonsense, but must still give a non-zero error, positive if negated.
@@ -47,7 +48,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             if (error > 0) FUZZ_CHECK(m.error != 0);
         } else if (type == kFamily && len >= fuzz::kNlmsgHeader + fuzz::kGenlHeader) {
             const std::uint8_t cmd = data[at + 16];
-            FUZZ_CHECK(m.kind == (cmd == 1 ? Kind::kReady : cmd == 2 ? Kind::kAcceptReply : Kind::kOther));
+            FUZZ_CHECK(m.kind == (cmd == 1   ? Kind::kReady
+                                  : cmd == 2 ? Kind::kAcceptReply
+                                             : Kind::kOther));
         } else {
             FUZZ_CHECK(m.kind == Kind::kOther);
         }

@@ -16,6 +16,8 @@ constexpr std::uint16_t kFamily = 0x20;  // the id the 6.12 guest gave the famil
 
 // A PSK ClientHello request from the NVMe host: sockfd 7, clienthello, timeout 10000 ms, psk,
 // one peer identity 0x2a5e7d1c, keyring 0x1f000001. Written out by hand, not by the encoder.
+// One line per header or attribute, as the comments name them.
+// clang-format off
 const std::vector<std::uint8_t> kNvmePskClientReply = {
     // nlmsghdr: len 92, type 0x20, flags 0, seq 5, pid 1234
     0x5c, 0x00, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0xd2, 0x04, 0x00, 0x00,
@@ -38,12 +40,14 @@ const std::vector<std::uint8_t> kNvmePskClientReply = {
     // peername "nvme" padded to 4 bytes
     0x09, 0x00, 0x08, 0x00, 'n', 'v', 'm', 'e', 0x00, 0x00, 0x00, 0x00,
 };
+// clang-format on
 
 class ReplyBuilder {
 public:
     ReplyBuilder& u32(std::uint16_t type, std::uint32_t value) {
-        return raw(type, {static_cast<std::uint8_t>(value), static_cast<std::uint8_t>(value >> 8),
-                          static_cast<std::uint8_t>(value >> 16), static_cast<std::uint8_t>(value >> 24)});
+        return raw(
+            type, {static_cast<std::uint8_t>(value), static_cast<std::uint8_t>(value >> 8),
+                   static_cast<std::uint8_t>(value >> 16), static_cast<std::uint8_t>(value >> 24)});
     }
     ReplyBuilder& raw(std::uint16_t type, std::vector<std::uint8_t> payload) {
         std::uint16_t length = static_cast<std::uint16_t>(4 + payload.size());
@@ -108,8 +112,13 @@ TEST(AcceptReply, NfsServerRequestHasOnlyTheMandatoryAttributes) {
 TEST(AcceptReply, CertificateNestCarriesBothSerials) {
     auto nest = ReplyBuilder().u32(1, 111).u32(2, 222).build();
     std::vector<std::uint8_t> nest_payload(nest.begin() + 20, nest.end());
-    auto bytes = ReplyBuilder().u32(1, 9).u32(3, 1).string(8, "server.example").u32(5, 3)
-                     .raw(7 | 0x8000 /* NLA_F_NESTED */, nest_payload).build();
+    auto bytes = ReplyBuilder()
+                     .u32(1, 9)
+                     .u32(3, 1)
+                     .string(8, "server.example")
+                     .u32(5, 3)
+                     .raw(7 | 0x8000 /* NLA_F_NESTED */, nest_payload)
+                     .build();
     auto request = parse_accept_reply(bytes);
     ASSERT_TRUE(request.ok()) << request.error().message;
     EXPECT_EQ(request->certificate, 111);
@@ -127,7 +136,8 @@ TEST(AcceptReply, RepeatedPeerIdentitiesKeepKernelOrderAndStopAtFive) {
 }
 
 TEST(AcceptReply, ZeroTimeoutMeansNone) {
-    auto request = parse_accept_reply(ReplyBuilder().u32(1, 3).u32(3, 1).u32(4, 0).u32(5, 1).build());
+    auto request =
+        parse_accept_reply(ReplyBuilder().u32(1, 3).u32(3, 1).u32(4, 0).u32(5, 1).build());
     ASSERT_TRUE(request.ok());
     EXPECT_FALSE(request->timeout_ms.has_value());
 }
@@ -160,7 +170,8 @@ TEST(AcceptReply, UnterminatedPeernameIsRejected) {
 
 TEST(AcceptReply, EveryTruncationIsAnErrorNeverACrash) {
     for (std::size_t length = 0; length < kNvmePskClientReply.size(); ++length) {
-        std::vector<std::uint8_t> cut(kNvmePskClientReply.begin(), kNvmePskClientReply.begin() + length);
+        std::vector<std::uint8_t> cut(kNvmePskClientReply.begin(),
+                                      kNvmePskClientReply.begin() + length);
         EXPECT_FALSE(parse_accept_reply(cut).ok()) << "length " << length;
     }
 }

@@ -49,8 +49,10 @@ TEST(Config, AcceptsTlshdsFileUnchanged) {
 }
 
 TEST(Config, OwnServiceSection) {
-    auto config = parse_config("[service]\nworkers = 3\nmax_handshakes_per_worker=100\n"
-                               "default_timeout_ms = 2500\n[dbus]\nread_group = adm\n", "x.conf");
+    auto config = parse_config(
+        "[service]\nworkers = 3\nmax_handshakes_per_worker=100\n"
+        "default_timeout_ms = 2500\n[dbus]\nread_group = adm\n",
+        "x.conf");
     ASSERT_TRUE(config.ok()) << config.error().message;
     EXPECT_EQ(config->workers, 3u);
     EXPECT_EQ(config->max_handshakes_per_worker, 100u);
@@ -84,7 +86,8 @@ TEST_P(BadConfig, NamesFileLineAndKey) {
 
 INSTANTIATE_TEST_SUITE_P(
     Errors, BadConfig,
-    ::testing::Values(BadCase{"[service]\nworkers = many\n", ":2: workers: 'many' is not an integer"},
+    ::testing::Values(BadCase{"[service]\nworkers = many\n",
+                              ":2: workers: 'many' is not an integer"},
                       BadCase{"[service]\nworkers = 100000\n", ":2: workers: 100000 is outside"},
                       BadCase{"\n\n[nope]\n", ":3: unknown section [nope]"},
                       BadCase{"[debug]\nloglvl = 1\n", ":2: unknown key 'loglvl' in [debug]"},
@@ -105,9 +108,10 @@ TEST(Config, KeyExchangeGroupsDefaultToHybridsFirst) {
     ASSERT_TRUE(config.ok());
     using tls::KeyExchangeGroup;
     const std::vector<KeyExchangeGroup> expected = {
-        KeyExchangeGroup::kX25519MlKem768, KeyExchangeGroup::kSecp256r1MlKem768,
+        KeyExchangeGroup::kX25519MlKem768,     KeyExchangeGroup::kSecp256r1MlKem768,
         KeyExchangeGroup::kSecp384r1MlKem1024, KeyExchangeGroup::kX25519,
-        KeyExchangeGroup::kSecp256r1, KeyExchangeGroup::kSecp384r1, KeyExchangeGroup::kSecp521r1};
+        KeyExchangeGroup::kSecp256r1,          KeyExchangeGroup::kSecp384r1,
+        KeyExchangeGroup::kSecp521r1};
     EXPECT_EQ(config->engine.groups, expected);
 }
 
@@ -140,8 +144,10 @@ protected:
 TEST_F(ConfigFiles, WorldReadablePrivateKeyIsRefused) {
     auto cert = write("c.pem", "cert", 0644);
     auto key = write("k.pem", "key", 0644);
-    auto conf = write("h.conf", "[authenticate.server]\nx509.certificate=" + cert +
-                                    "\nx509.private_key=" + key + "\n", 0644);
+    auto conf = write(
+        "h.conf",
+        "[authenticate.server]\nx509.certificate=" + cert + "\nx509.private_key=" + key + "\n",
+        0644);
     auto config = load_config(conf);
     ASSERT_FALSE(config.ok());
     EXPECT_NE(config.error().message.find("readable or writable by other users"), std::string::npos)
@@ -151,11 +157,13 @@ TEST_F(ConfigFiles, WorldReadablePrivateKeyIsRefused) {
 }
 
 TEST_F(ConfigFiles, MissingReferencedFileIsNamed) {
-    auto conf = write("m.conf", "[authenticate.client]\nx509.truststore=/nonexistent/ca.pem\n", 0644);
+    auto conf =
+        write("m.conf", "[authenticate.client]\nx509.truststore=/nonexistent/ca.pem\n", 0644);
     auto config = load_config(conf);
     ASSERT_FALSE(config.ok());
     EXPECT_NE(config.error().message.find("x509.truststore: cannot read '/nonexistent/ca.pem'"),
-              std::string::npos) << config.error().message;
+              std::string::npos)
+        << config.error().message;
 }
 
 TEST_F(ConfigFiles, MissingConfigFileIsAnError) {

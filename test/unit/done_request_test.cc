@@ -13,11 +13,11 @@ namespace {
 
 TEST(AcceptRequest, CarriesOnlyTheHandlerClass) {
     const std::vector<std::uint8_t> expected = {
-        0x1c, 0x00, 0x00, 0x00,  // len 28
-        0x20, 0x00, 0x01, 0x00,  // type 0x20, flags NLM_F_REQUEST
-        0x07, 0x00, 0x00, 0x00,  // seq 7
-        0x39, 0x30, 0x00, 0x00,  // port 12345
-        0x02, 0x00, 0x00, 0x00,  // cmd ACCEPT, version 0 (as tlshd sends)
+        0x1c, 0x00, 0x00, 0x00,                          // len 28
+        0x20, 0x00, 0x01, 0x00,                          // type 0x20, flags NLM_F_REQUEST
+        0x07, 0x00, 0x00, 0x00,                          // seq 7
+        0x39, 0x30, 0x00, 0x00,                          // port 12345
+        0x02, 0x00, 0x00, 0x00,                          // cmd ACCEPT, version 0 (as tlshd sends)
         0x08, 0x00, 0x02, 0x00, 0x01, 0x00, 0x00, 0x00,  // handler-class = tlshd
     };
     EXPECT_EQ(build_accept_request(0x20, 7, 12345), expected);
@@ -31,11 +31,10 @@ TEST(DoneRequest, SuccessWithRemoteAuthAndAck) {
     const std::vector<std::uint8_t> expected = {
         0x2c, 0x00, 0x00, 0x00,  // len 44
         0x20, 0x00, 0x05, 0x00,  // flags NLM_F_REQUEST | NLM_F_ACK
-        0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x03, 0x00, 0x00, 0x00,  // cmd DONE
-        0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,  // status 0
-        0x08, 0x00, 0x02, 0x00, 0x05, 0x00, 0x00, 0x00,  // sockfd 5
-        0x08, 0x00, 0x03, 0x00, 0x44, 0x33, 0x22, 0x11,  // remote-auth
+        0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00,  // cmd DONE
+        0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,                          // status 0
+        0x08, 0x00, 0x02, 0x00, 0x05, 0x00, 0x00, 0x00,                          // sockfd 5
+        0x08, 0x00, 0x03, 0x00, 0x44, 0x33, 0x22, 0x11,                          // remote-auth
     };
     EXPECT_EQ(build_done_request(0x20, 3, 0, result, DoneSupport{}), expected);
 }
@@ -80,8 +79,9 @@ std::vector<std::uint8_t> policy_dump_message(bool with_tag) {
         return out;
     };
     auto u32 = [&](std::uint16_t type, std::uint32_t value) {
-        return attr(type, {static_cast<std::uint8_t>(value), static_cast<std::uint8_t>(value >> 8),
-                           static_cast<std::uint8_t>(value >> 16), static_cast<std::uint8_t>(value >> 24)});
+        return attr(
+            type, {static_cast<std::uint8_t>(value), static_cast<std::uint8_t>(value >> 8),
+                   static_cast<std::uint8_t>(value >> 16), static_cast<std::uint8_t>(value >> 24)});
     };
     auto concat = [](std::initializer_list<std::vector<std::uint8_t>> parts) {
         std::vector<std::uint8_t> out;

@@ -26,12 +26,14 @@ public:
     }
     Result<tls::DerCredentials> read_x509(KeySerial certificate, KeySerial key) override {
         x509_reads.emplace_back(certificate, key);
-        if (certificate == 0 || key == 0) return make_error(Failure::kMissingCredentials, "need both");
+        if (certificate == 0 || key == 0)
+            return make_error(Failure::kMissingCredentials, "need both");
         tls::DerCredentials credentials;
         credentials.certificate = {0x30, 0x01};
         return credentials;
     }
-    std::optional<tls::PskKey> find_psk(std::string_view identity, const std::vector<KeySerial>& keyrings) override {
+    std::optional<tls::PskKey> find_psk(std::string_view identity,
+                                        const std::vector<KeySerial>& keyrings) override {
         searched_keyrings = keyrings;
         for (auto& [serial, psk] : psks) {
             if (psk.identity == identity) return psk;
@@ -42,7 +44,8 @@ public:
         prefetched_keyrings.push_back(keyring);
         return keyring_contents[keyring];
     }
-    Result<KeySerial> publish_peer_certificate(const std::vector<std::uint8_t>&, std::string_view label) override {
+    Result<KeySerial> publish_peer_certificate(const std::vector<std::uint8_t>&,
+                                               std::string_view label) override {
         published_labels.emplace_back(label);
         if (!publish_works) return make_error(Failure::kLocalFault, "keyring full");
         return KeySerial{777};
@@ -82,7 +85,9 @@ public:
     std::optional<tls::KeyExchangeGroup> key_exchange_group() const override {
         return tls::KeyExchangeGroup::kX25519MlKem768;
     }
-    std::optional<std::vector<std::uint8_t>> verified_peer_certificate() const override { return peer_certificate; }
+    std::optional<std::vector<std::uint8_t>> verified_peer_certificate() const override {
+        return peer_certificate;
+    }
     std::optional<KeySerial> used_psk_serial() const override { return psk_serial; }
 };
 
@@ -92,9 +97,11 @@ public:
     tls::SessionParams last_params;
     bool start_fails = false;
 
-    Result<std::unique_ptr<tls::TlsSession>> start_session(int, tls::SessionParams params) override {
+    Result<std::unique_ptr<tls::TlsSession>> start_session(int,
+                                                           tls::SessionParams params) override {
         last_params = std::move(params);
-        if (start_fails) return make_error(Failure::kMissingCredentials, "no server certificate configured");
+        if (start_fails)
+            return make_error(Failure::kMissingCredentials, "no server certificate configured");
         return std::unique_ptr<tls::TlsSession>(std::move(next));
     }
     std::string_view library_name() const override { return "fake"; }
@@ -314,12 +321,12 @@ TEST_P(JobFailure, TlsFailureMapsToTheStatusAndRestoresTheSocket) {
     EXPECT_EQ(job->failure_detail(), "peer said no");
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Statuses, JobFailure,
-    ::testing::Values(FailureCase{Failure::kAuthentication, EACCES}, FailureCase{Failure::kProtocol, EACCES},
-                      FailureCase{Failure::kPeerClosed, ETIMEDOUT},
-                      FailureCase{Failure::kUnknownPskIdentity, EKEYREJECTED},
-                      FailureCase{Failure::kLocalFault, EIO}));
+INSTANTIATE_TEST_SUITE_P(Statuses, JobFailure,
+                         ::testing::Values(FailureCase{Failure::kAuthentication, EACCES},
+                                           FailureCase{Failure::kProtocol, EACCES},
+                                           FailureCase{Failure::kPeerClosed, ETIMEDOUT},
+                                           FailureCase{Failure::kUnknownPskIdentity, EKEYREJECTED},
+                                           FailureCase{Failure::kLocalFault, EIO}));
 
 TEST_F(JobTest, DeadlineGivesEtimedout) {
     session_->script = {tls::Progress::kWantRead};

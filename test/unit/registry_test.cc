@@ -25,8 +25,10 @@ CompletedHandshake finished(std::uint64_t id, double duration_ms, std::uint32_t 
     completed.peername = "server-" + std::to_string(id) + ".example.net";
     completed.status = status;
     completed.duration_ms = duration_ms;
-    if (status) completed.detail = "a failure long enough to need more than the reserved capacity of a slot, "
-                                   "which the ring must still keep whole";
+    if (status)
+        completed.detail =
+            "a failure long enough to need more than the reserved capacity of a slot, "
+            "which the ring must still keep whole";
     return completed;
 }
 
@@ -56,7 +58,8 @@ TEST(Registry, HistoryIsOldestFirstBeforeTheRingIsFull) {
 TEST(Registry, HistoryKeepsTheNewestAfterWrappingAndNothingOfOldSlots) {
     Registry registry;
     const std::uint64_t total = Registry::kHistorySize * 2 + 17;
-    for (std::uint64_t id = 1; id <= total; ++id) registry.job_finished(finished(id, 1, id % 5 == 0 ? 110 : 0));
+    for (std::uint64_t id = 1; id <= total; ++id)
+        registry.job_finished(finished(id, 1, id % 5 == 0 ? 110 : 0));
     auto history = registry.history();
     ASSERT_EQ(history.size(), Registry::kHistorySize);
     for (std::size_t i = 0; i < history.size(); ++i) {

@@ -34,7 +34,8 @@ TEST(StatusTable, EveryFailureHasADistinctName) {
 
 TEST(StatusTable, OnlySuccessIsZero) {
     for (int i = 1; i <= static_cast<int>(Failure::kShuttingDown); ++i)
-        EXPECT_NE(done_status(static_cast<Failure>(i)), 0u) << failure_name(static_cast<Failure>(i));
+        EXPECT_NE(done_status(static_cast<Failure>(i)), 0u)
+            << failure_name(static_cast<Failure>(i));
 }
 
 }  // namespace

@@ -40,11 +40,14 @@ struct BusError {
 };
 
 int exit_for(const BusError& error, int r) {
-    std::fprintf(stderr, "handshakectl: %s\n", error.e.message ? error.e.message : std::strerror(-r));
-    if (sd_bus_error_has_name(&error.e, SD_BUS_ERROR_ACCESS_DENIED) || r == -EACCES || r == -EPERM) return kDenied;
+    std::fprintf(stderr, "handshakectl: %s\n",
+                 error.e.message ? error.e.message : std::strerror(-r));
+    if (sd_bus_error_has_name(&error.e, SD_BUS_ERROR_ACCESS_DENIED) || r == -EACCES || r == -EPERM)
+        return kDenied;
     if (sd_bus_error_has_name(&error.e, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
         sd_bus_error_has_name(&error.e, SD_BUS_ERROR_NAME_HAS_NO_OWNER) ||
-        sd_bus_error_has_name(&error.e, SD_BUS_ERROR_UNKNOWN_OBJECT) || r == -ENOENT || r == -ECONNREFUSED)
+        sd_bus_error_has_name(&error.e, SD_BUS_ERROR_UNKNOWN_OBJECT) || r == -ENOENT ||
+        r == -ECONNREFUSED)
         return kUnreachable;
     return kFailed;
 }
@@ -52,9 +55,15 @@ int exit_for(const BusError& error, int r) {
 std::string json_string(const std::string& text) {
     std::string out = "\"";
     for (unsigned char c : text) {
-        if (c == '"' || c == '\\') { out += '\\'; out += static_cast<char>(c); }
-        else if (c < 0x20) { char buf[8]; std::snprintf(buf, sizeof buf, "\\u%04x", c); out += buf; }
-        else out += static_cast<char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else
+            out += static_cast<char>(c);
     }
     return out + "\"";
 }
@@ -90,8 +99,8 @@ struct Properties {
 int get_all(sd_bus* bus, Properties& props) {
     BusError error;
     Message reply;
-    int r = sd_bus_call_method(bus, kService, kPath, "org.freedesktop.DBus.Properties", "GetAll", &error.e,
-                               &reply.m, "s", kInterface);
+    int r = sd_bus_call_method(bus, kService, kPath, "org.freedesktop.DBus.Properties", "GetAll",
+                               &error.e, &reply.m, "s", kInterface);
     if (r < 0) return exit_for(error, r);
     sd_bus_message_enter_container(reply.m, 'a', "{sv}");
     while (sd_bus_message_enter_container(reply.m, 'e', "sv") > 0) {
@@ -120,7 +129,8 @@ int get_all(sd_bus* bus, Properties& props) {
             sd_bus_message_enter_container(reply.m, 'a', "{st}");
             const char* status = nullptr;
             std::uint64_t count = 0;
-            while (sd_bus_message_read(reply.m, "{st}", &status, &count) > 0) props.failed_by_status[status] = count;
+            while (sd_bus_message_read(reply.m, "{st}", &status, &count) > 0)
+                props.failed_by_status[status] = count;
             sd_bus_message_exit_container(reply.m);
             sd_bus_message_exit_container(reply.m);
         } else {
@@ -134,21 +144,24 @@ int get_all(sd_bus* bus, Properties& props) {
 int command_status(sd_bus* bus, bool json, bool stats_only) {
     Properties p;
     if (int rc = get_all(bus, p); rc != kOk) return rc;
-    const char* counter_names[] = {"InFlight", "Accepted", "Succeeded", "Failed", "TimedOut",
-                                   "QueueDrains", "MulticastOverruns", "DoneErrors"};
+    const char* counter_names[] = {"InFlight", "Accepted",    "Succeeded",         "Failed",
+                                   "TimedOut", "QueueDrains", "MulticastOverruns", "DoneErrors"};
     if (json) {
         std::printf("{");
         if (!stats_only) {
             std::printf("\"version\":%s,\"kernel\":%s,\"config\":%s,\"workers\":%u,",
-                        json_string(p.strings["Version"]).c_str(), json_string(p.strings["KernelSupport"]).c_str(),
+                        json_string(p.strings["Version"]).c_str(),
+                        json_string(p.strings["KernelSupport"]).c_str(),
                         json_string(p.strings["ConfigPath"]).c_str(), p.workers);
         }
-        for (const char* name : counter_names) std::printf("\"%s\":%llu,", name, static_cast<unsigned long long>(p.counters[name]));
-        std::printf("\"LatencyP50Ms\":%.3f,\"LatencyP99Ms\":%.3f,\"FailedByStatus\":{", p.doubles["LatencyP50Ms"],
-                    p.doubles["LatencyP99Ms"]);
+        for (const char* name : counter_names)
+            std::printf("\"%s\":%llu,", name, static_cast<unsigned long long>(p.counters[name]));
+        std::printf("\"LatencyP50Ms\":%.3f,\"LatencyP99Ms\":%.3f,\"FailedByStatus\":{",
+                    p.doubles["LatencyP50Ms"], p.doubles["LatencyP99Ms"]);
         bool first = true;
         for (const auto& [status, count] : p.failed_by_status) {
-            std::printf("%s%s:%llu", first ? "" : ",", json_string(status).c_str(), static_cast<unsigned long long>(count));
+            std::printf("%s%s:%llu", first ? "" : ",", json_string(status).c_str(),
+                        static_cast<unsigned long long>(count));
             first = false;
         }
         std::printf("}}\n");
@@ -157,20 +170,26 @@ int command_status(sd_bus* bus, bool json, bool stats_only) {
     if (!stats_only) {
         std::printf("handshaked %s, %u workers\n", p.strings["Version"].c_str(), p.workers);
         std::printf("kernel:  %s\n", p.strings["KernelSupport"].c_str());
-        std::printf("config:  %s\n", p.strings["ConfigPath"].empty() ? "(built-in defaults)" : p.strings["ConfigPath"].c_str());
+        std::printf("config:  %s\n", p.strings["ConfigPath"].empty()
+                                         ? "(built-in defaults)"
+                                         : p.strings["ConfigPath"].c_str());
     }
     std::printf("in flight %llu, accepted %llu, succeeded %llu, failed %llu (timed out %llu)\n",
-                static_cast<unsigned long long>(p.counters["InFlight"]), static_cast<unsigned long long>(p.counters["Accepted"]),
-                static_cast<unsigned long long>(p.counters["Succeeded"]), static_cast<unsigned long long>(p.counters["Failed"]),
+                static_cast<unsigned long long>(p.counters["InFlight"]),
+                static_cast<unsigned long long>(p.counters["Accepted"]),
+                static_cast<unsigned long long>(p.counters["Succeeded"]),
+                static_cast<unsigned long long>(p.counters["Failed"]),
                 static_cast<unsigned long long>(p.counters["TimedOut"]));
-    std::printf("latency p50 %.1f ms, p99 %.1f ms\n", p.doubles["LatencyP50Ms"], p.doubles["LatencyP99Ms"]);
+    std::printf("latency p50 %.1f ms, p99 %.1f ms\n", p.doubles["LatencyP50Ms"],
+                p.doubles["LatencyP99Ms"]);
     std::printf("queue drains %llu, multicast overruns %llu, DONE errors %llu\n",
                 static_cast<unsigned long long>(p.counters["QueueDrains"]),
                 static_cast<unsigned long long>(p.counters["MulticastOverruns"]),
                 static_cast<unsigned long long>(p.counters["DoneErrors"]));
     if (!p.failed_by_status.empty()) {
         std::printf("failed by status:");
-        for (const auto& [status, count] : p.failed_by_status) std::printf(" %s=%llu", status.c_str(), static_cast<unsigned long long>(count));
+        for (const auto& [status, count] : p.failed_by_status)
+            std::printf(" %s=%llu", status.c_str(), static_cast<unsigned long long>(count));
         std::printf("\n");
     }
     return kOk;
@@ -179,13 +198,15 @@ int command_status(sd_bus* bus, bool json, bool stats_only) {
 int command_list(sd_bus* bus, bool json) {
     BusError error;
     Message reply;
-    int r = sd_bus_get_property(bus, kService, kPath, kInterface, "PendingHandshakes", &error.e, &reply.m,
-                                "a(tssssaiistti)");
+    int r = sd_bus_get_property(bus, kService, kPath, kInterface, "PendingHandshakes", &error.e,
+                                &reply.m, "a(tssssaiistti)");
     if (r < 0) return exit_for(error, r);
     sd_bus_message_enter_container(reply.m, 'a', "(tssssaiistti)");
-    if (json) std::printf("[");
-    else std::printf("%-6s %-6s %-6s %-22s %-20s %-16s %-15s %8s %8s %s\n", "ID", "ROLE", "AUTH", "PEER", "PEERNAME",
-                     "SERIALS", "STATE", "AGE_MS", "LEFT_MS", "WORKER");
+    if (json)
+        std::printf("[");
+    else
+        std::printf("%-6s %-6s %-6s %-22s %-20s %-16s %-15s %8s %8s %s\n", "ID", "ROLE", "AUTH",
+                    "PEER", "PEERNAME", "SERIALS", "STATE", "AGE_MS", "LEFT_MS", "WORKER");
     bool first = true;
     while (sd_bus_message_enter_container(reply.m, 'r', "tssssaiistti") > 0) {
         std::uint64_t id = 0, age = 0, left = 0;
@@ -197,16 +218,20 @@ int command_list(sd_bus* bus, bool json) {
         sd_bus_message_read(reply.m, "istti", &keyring, &state, &age, &left, &worker);
         sd_bus_message_exit_container(reply.m);
         if (json) {
-            std::printf("%s{\"id\":%llu,\"role\":%s,\"auth\":%s,\"peer\":%s,\"peername\":%s,\"serials\":%s,"
-                        "\"keyring\":%d,\"state\":%s,\"age_ms\":%llu,\"remaining_ms\":%llu,\"worker\":%d}",
-                        first ? "" : ",", static_cast<unsigned long long>(id), json_string(role).c_str(),
-                        json_string(auth).c_str(), json_string(peer).c_str(), json_string(peername).c_str(),
-                        serials_text(serials, true).c_str(), keyring, json_string(state).c_str(),
-                        static_cast<unsigned long long>(age), static_cast<unsigned long long>(left), worker);
+            std::printf(
+                "%s{\"id\":%llu,\"role\":%s,\"auth\":%s,\"peer\":%s,\"peername\":%s,\"serials\":%s,"
+                "\"keyring\":%d,\"state\":%s,\"age_ms\":%llu,\"remaining_ms\":%llu,\"worker\":%d}",
+                first ? "" : ",", static_cast<unsigned long long>(id), json_string(role).c_str(),
+                json_string(auth).c_str(), json_string(peer).c_str(), json_string(peername).c_str(),
+                serials_text(serials, true).c_str(), keyring, json_string(state).c_str(),
+                static_cast<unsigned long long>(age), static_cast<unsigned long long>(left),
+                worker);
         } else {
-            std::printf("%-6llu %-6s %-6s %-22s %-20s %-16s %-15s %8llu %8llu %d\n", static_cast<unsigned long long>(id),
-                        role, auth, peer, *peername ? peername : "-", serials_text(serials, false).c_str(), state,
-                        static_cast<unsigned long long>(age), static_cast<unsigned long long>(left), worker);
+            std::printf("%-6llu %-6s %-6s %-22s %-20s %-16s %-15s %8llu %8llu %d\n",
+                        static_cast<unsigned long long>(id), role, auth, peer,
+                        *peername ? peername : "-", serials_text(serials, false).c_str(), state,
+                        static_cast<unsigned long long>(age), static_cast<unsigned long long>(left),
+                        worker);
         }
         first = false;
     }
@@ -217,12 +242,15 @@ int command_list(sd_bus* bus, bool json) {
 int command_history(sd_bus* bus, bool json) {
     BusError error;
     Message reply;
-    int r = sd_bus_call_method(bus, kService, kPath, kInterface, "ListHandshakes", &error.e, &reply.m, "");
+    int r = sd_bus_call_method(bus, kService, kPath, kInterface, "ListHandshakes", &error.e,
+                               &reply.m, "");
     if (r < 0) return exit_for(error, r);
     sd_bus_message_enter_container(reply.m, 'a', handshaked::bus::kHistoryEntryInArray);
-    if (json) std::printf("[");
-    else std::printf("%-6s %-6s %-6s %-22s %-24s %-18s %-12s %9s %-12s %s\n", "ID", "ROLE", "AUTH", "PEER", "CIPHER",
-                     "GROUP", "STATUS", "MS", "PEER_IDS", "DETAIL");
+    if (json)
+        std::printf("[");
+    else
+        std::printf("%-6s %-6s %-6s %-22s %-24s %-18s %-12s %9s %-12s %s\n", "ID", "ROLE", "AUTH",
+                    "PEER", "CIPHER", "GROUP", "STATUS", "MS", "PEER_IDS", "DETAIL");
     bool first = true;
     while (sd_bus_message_enter_container(reply.m, 'r', handshaked::bus::kHistoryEntry) > 0) {
         std::uint64_t id = 0;
@@ -231,21 +259,26 @@ int command_history(sd_bus* bus, bool json) {
         double ms = 0;
         std::int64_t finished = 0;
         std::vector<std::int32_t> remote;
-        sd_bus_message_read(reply.m, "tsssssusd", &id, &role, &auth, &peer, &peername, &cipher, &status, &status_name, &ms);
+        sd_bus_message_read(reply.m, "tsssssusd", &id, &role, &auth, &peer, &peername, &cipher,
+                            &status, &status_name, &ms);
         read_int_array(reply.m, remote);
         sd_bus_message_read(reply.m, "xss", &finished, &detail, &group);
         sd_bus_message_exit_container(reply.m);
         if (json) {
-            std::printf("%s{\"id\":%llu,\"role\":%s,\"auth\":%s,\"peer\":%s,\"peername\":%s,\"cipher\":%s,\"status\":%u,"
-                        "\"status_name\":%s,\"duration_ms\":%.3f,\"remote_auth\":%s,\"finished_unix_ms\":%lld,\"detail\":%s,\"key_exchange_group\":%s}",
-                        first ? "" : ",", static_cast<unsigned long long>(id), json_string(role).c_str(),
-                        json_string(auth).c_str(), json_string(peer).c_str(), json_string(peername).c_str(),
-                        json_string(cipher).c_str(), status, json_string(status_name).c_str(), ms,
-                        serials_text(remote, true).c_str(), static_cast<long long>(finished), json_string(detail).c_str(),
-                        json_string(group).c_str());
+            std::printf(
+                "%s{\"id\":%llu,\"role\":%s,\"auth\":%s,\"peer\":%s,\"peername\":%s,\"cipher\":%s,"
+                "\"status\":%u,"
+                "\"status_name\":%s,\"duration_ms\":%.3f,\"remote_auth\":%s,\"finished_unix_ms\":%"
+                "lld,\"detail\":%s,\"key_exchange_group\":%s}",
+                first ? "" : ",", static_cast<unsigned long long>(id), json_string(role).c_str(),
+                json_string(auth).c_str(), json_string(peer).c_str(), json_string(peername).c_str(),
+                json_string(cipher).c_str(), status, json_string(status_name).c_str(), ms,
+                serials_text(remote, true).c_str(), static_cast<long long>(finished),
+                json_string(detail).c_str(), json_string(group).c_str());
         } else {
-            std::printf("%-6llu %-6s %-6s %-22s %-24s %-18s %-12s %9.1f %-12s %s\n", static_cast<unsigned long long>(id),
-                        role, auth, peer, *cipher ? cipher : "-", *group ? group : "-", status_name, ms,
+            std::printf("%-6llu %-6s %-6s %-22s %-24s %-18s %-12s %9.1f %-12s %s\n",
+                        static_cast<unsigned long long>(id), role, auth, peer,
+                        *cipher ? cipher : "-", *group ? group : "-", status_name, ms,
                         serials_text(remote, false).c_str(), detail);
         }
         first = false;
@@ -264,14 +297,15 @@ int command_reload(sd_bus* bus) {
 }
 
 void usage(FILE* out) {
-    std::fprintf(out,
-                 "usage: handshakectl [--json] COMMAND\n"
-                 "  status   version, kernel support, counters, latency\n"
-                 "  list     handshakes in flight, with their age\n"
-                 "  history  recently completed handshakes\n"
-                 "  stats    counters only\n"
-                 "  reload   re-read the configuration (as SIGHUP)\n"
-                 "exit: 0 ok, 1 refused/failed, 2 usage, 3 handshaked not reachable, 4 access denied\n");
+    std::fprintf(
+        out,
+        "usage: handshakectl [--json] COMMAND\n"
+        "  status   version, kernel support, counters, latency\n"
+        "  list     handshakes in flight, with their age\n"
+        "  history  recently completed handshakes\n"
+        "  stats    counters only\n"
+        "  reload   re-read the configuration (as SIGHUP)\n"
+        "exit: 0 ok, 1 refused/failed, 2 usage, 3 handshaked not reachable, 4 access denied\n");
 }
 
 }  // namespace
@@ -281,19 +315,28 @@ int main(int argc, char** argv) {
     std::string command;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
-        if (arg == "--json") json = true;
-        else if (arg == "-h" || arg == "--help") { usage(stdout); return kOk; }
-        else if (command.empty() && arg[0] != '-') command = arg;
-        else { usage(stderr); return kUsage; }
+        if (arg == "--json")
+            json = true;
+        else if (arg == "-h" || arg == "--help") {
+            usage(stdout);
+            return kOk;
+        } else if (command.empty() && arg[0] != '-')
+            command = arg;
+        else {
+            usage(stderr);
+            return kUsage;
+        }
     }
     if (command.empty()) command = "status";
-    if (command != "status" && command != "list" && command != "history" && command != "stats" && command != "reload") {
+    if (command != "status" && command != "list" && command != "history" && command != "stats" &&
+        command != "reload") {
         usage(stderr);
         return kUsage;
     }
     Bus bus;
     if (int r = sd_bus_open_system(&bus.bus); r < 0) {
-        std::fprintf(stderr, "handshakectl: cannot connect to the system bus: %s\n", std::strerror(-r));
+        std::fprintf(stderr, "handshakectl: cannot connect to the system bus: %s\n",
+                     std::strerror(-r));
         return kUnreachable;
     }
     if (command == "status") return command_status(bus.bus, json, false);

@@ -6,17 +6,17 @@
 #include <unistd.h>
 
 #include <wolfssl/wolfcrypt/settings.h>
-#include <wolfssl/ssl.h>
 #include <wolfssl/openssl/x509v3.h>
-#include <wolfssl/wolfcrypt/asn_public.h>
-#include <wolfssl/wolfcrypt/ecc.h>
-#include <wolfssl/wolfcrypt/error-crypt.h>
-#include <wolfssl/wolfcrypt/rsa.h>
+#include <wolfssl/ssl.h>
 #include <wolfssl/wolfcrypt/aes.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
 #include <wolfssl/wolfcrypt/chacha20_poly1305.h>
 #include <wolfssl/wolfcrypt/cpuid.h>
 #include <wolfssl/wolfcrypt/curve25519.h>
+#include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
 #include <wolfssl/wolfcrypt/random.h>
+#include <wolfssl/wolfcrypt/rsa.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 #include <wolfssl/wolfcrypt/sha3.h>
 #include <wolfssl/wolfcrypt/sha512.h>
@@ -50,8 +50,8 @@ private:
 template <typename Buffer>
 Result<void> read_into(const std::string& path, std::string_view what, Buffer& out) {
     auto failed = [&](int err) {
-        return Error{Failure::kLocalFault, "cannot read " + std::string(what) + " " + path + ": " +
-                                               std::strerror(err)};
+        return Error{Failure::kLocalFault,
+                     "cannot read " + std::string(what) + " " + path + ": " + std::strerror(err)};
     };
     if (path.empty()) return Error{Failure::kLocalFault, std::string(what) + ": no file name"};
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
@@ -249,9 +249,8 @@ KeyMatch key_matches_certificate(const std::uint8_t* cert_der, std::size_t cert_
                                                     static_cast<word32>(spki_size)) == 0) {
             EccKey private_key;
             index = 0;
-            if (!private_key.ready ||
-                wc_EccPrivateKeyDecode(key_der, &index, &private_key.key,
-                                       static_cast<word32>(key_size)) != 0) {
+            if (!private_key.ready || wc_EccPrivateKeyDecode(key_der, &index, &private_key.key,
+                                                             static_cast<word32>(key_size)) != 0) {
                 return KeyMatch::kMismatch;  // not an EC key at all
             }
             if (wc_ecc_make_pub(&private_key.key, nullptr) != 0) return KeyMatch::kUnreadable;
@@ -272,9 +271,8 @@ KeyMatch key_matches_certificate(const std::uint8_t* cert_der, std::size_t cert_
                                                     static_cast<word32>(spki_size)) == 0) {
             RsaKeyHolder private_key;
             index = 0;
-            if (!private_key.ready ||
-                wc_RsaPrivateKeyDecode(key_der, &index, &private_key.key,
-                                       static_cast<word32>(key_size)) != 0) {
+            if (!private_key.ready || wc_RsaPrivateKeyDecode(key_der, &index, &private_key.key,
+                                                             static_cast<word32>(key_size)) != 0) {
                 return KeyMatch::kMismatch;
             }
             const auto a = rsa_public(cert_key.key);

@@ -8,10 +8,10 @@
 #include <sys/socket.h>
 
 #include <wolfssl/wolfcrypt/settings.h>
-#include <wolfssl/ssl.h>
 #include <wolfssl/error-ssl.h>
-#include <wolfssl/version.h>
 #include <wolfssl/handshaked_wolfssl_source.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/version.h>
 #include <wolfssl/wolfcrypt/cpuid.h>
 #include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
@@ -50,8 +50,8 @@ struct Suite {
 constexpr Suite kSuites[] = {
     {"TLS13-AES128-GCM-SHA256", Cipher::kAes128Gcm, PskHash::kSha256, wolfssl_aes_gcm, 16, 0x1301},
     {"TLS13-AES256-GCM-SHA384", Cipher::kAes256Gcm, PskHash::kSha384, wolfssl_aes_gcm, 32, 0x1302},
-    {"TLS13-CHACHA20-POLY1305-SHA256", Cipher::kChacha20Poly1305, PskHash::kSha256,
-     wolfssl_chacha, 32, 0x1303},
+    {"TLS13-CHACHA20-POLY1305-SHA256", Cipher::kChacha20Poly1305, PskHash::kSha256, wolfssl_chacha,
+     32, 0x1303},
     {"TLS13-AES128-CCM-SHA256", Cipher::kAes128Ccm, PskHash::kSha256, wolfssl_aes_ccm, 16, 0x1304},
 };
 
@@ -71,7 +71,7 @@ std::string join_suites(const std::vector<const Suite*>& suites) {
     return list;
 }
 
-constexpr std::size_t kMaxServerPskLookups = 16;  // distinct identities per ClientHello
+constexpr std::size_t kMaxServerPskLookups = 16;       // distinct identities per ClientHello
 constexpr std::size_t kMaxClientHelloCapture = 20000;  // a ClientHello is at most a few KiB
 constexpr std::uint8_t kAlertHandshakeFailure = 40;
 constexpr std::uint8_t kAlertAccessDenied = 49;
@@ -121,31 +121,59 @@ Failure failure_for_received_alert(int code, Role role) {
         case 115:
             // Only a server can tell a client its identity is unknown.
             return role == Role::kClient ? Failure::kUnknownPskIdentity : Failure::kAuthentication;
-        case 10: case 22: case 47: case 50: case 70: case 109: case 110:
-            return Failure::kProtocol;
-        default:
-            return Failure::kAuthentication;
+        case 10:
+        case 22:
+        case 47:
+        case 50:
+        case 70:
+        case 109:
+        case 110: return Failure::kProtocol;
+        default: return Failure::kAuthentication;
     }
 }
 
 // A wolfSSL/wolfCrypt error code that was not a received alert or a socket problem.
 Failure failure_for_error(int error) {
     switch (error) {
-        case MEMORY_ERROR: case MEMORY_E: case BAD_FUNC_ARG: case BUILD_MSG_ERROR:
-        case ENCRYPT_ERROR: case NO_PRIVATE_KEY: case RSA_PRIVATE_ERROR: case RNG_FAILURE_E:
-        case NO_CERT_ERROR: case SIDE_ERROR: case BAD_STATE_E:
-            return Failure::kLocalFault;
-        case SOCKET_PEER_CLOSED_E: case SOCKET_ERROR_E: case ZERO_RETURN:
-            return Failure::kPeerClosed;
-        case DOMAIN_NAME_MISMATCH: case IPADDR_MISMATCH: case VERIFY_CERT_ERROR:
-        case VERIFY_SIGN_ERROR: case VERIFY_FINISHED_ERROR: case VERIFY_MAC_ERROR:
-        case DECRYPT_ERROR: case BAD_BINDER: case PSK_KEY_ERROR: case NO_PEER_CERT:
-        case NO_PEER_VERIFY: case CRL_CERT_REVOKED: case CRL_MISSING: case OCSP_CERT_REVOKED:
-        case MAX_CHAIN_ERROR: case SIG_VERIFY_E: case ASN_NO_SIGNER_E: case ASN_SELF_SIGNED_E:
-        case ASN_PATHLEN_SIZE_E: case ASN_PATHLEN_INV_E: case AES_GCM_AUTH_E:
-        case AES_CCM_AUTH_E: case CRL_CERT_DATE_ERR: case ASN_CRL_CONFIRM_E:
-        case ASN_CRL_NO_SIGNER_E:
-            return Failure::kAuthentication;
+        case MEMORY_ERROR:
+        case MEMORY_E:
+        case BAD_FUNC_ARG:
+        case BUILD_MSG_ERROR:
+        case ENCRYPT_ERROR:
+        case NO_PRIVATE_KEY:
+        case RSA_PRIVATE_ERROR:
+        case RNG_FAILURE_E:
+        case NO_CERT_ERROR:
+        case SIDE_ERROR:
+        case BAD_STATE_E: return Failure::kLocalFault;
+        case SOCKET_PEER_CLOSED_E:
+        case SOCKET_ERROR_E:
+        case ZERO_RETURN: return Failure::kPeerClosed;
+        case DOMAIN_NAME_MISMATCH:
+        case IPADDR_MISMATCH:
+        case VERIFY_CERT_ERROR:
+        case VERIFY_SIGN_ERROR:
+        case VERIFY_FINISHED_ERROR:
+        case VERIFY_MAC_ERROR:
+        case DECRYPT_ERROR:
+        case BAD_BINDER:
+        case PSK_KEY_ERROR:
+        case NO_PEER_CERT:
+        case NO_PEER_VERIFY:
+        case CRL_CERT_REVOKED:
+        case CRL_MISSING:
+        case OCSP_CERT_REVOKED:
+        case MAX_CHAIN_ERROR:
+        case SIG_VERIFY_E:
+        case ASN_NO_SIGNER_E:
+        case ASN_SELF_SIGNED_E:
+        case ASN_PATHLEN_SIZE_E:
+        case ASN_PATHLEN_INV_E:
+        case AES_GCM_AUTH_E:
+        case AES_CCM_AUTH_E:
+        case CRL_CERT_DATE_ERR:
+        case ASN_CRL_CONFIRM_E:
+        case ASN_CRL_NO_SIGNER_E: return Failure::kAuthentication;
         default:
             // wolfCrypt's ASN/certificate range (parse, dates, signatures, ...).
             if (error <= ASN_PARSE_E && error >= ASN_ALT_NAME_E) return Failure::kAuthentication;
@@ -155,7 +183,8 @@ Failure failure_for_error(int error) {
 
 // Which plaintext alert a server sends when wolfSSL failed before its first flight (wolfSSL's
 // own, held back by io_send, is the fallback).
-std::uint8_t alert_for_failure(Failure failure, int error, std::optional<std::uint8_t> wolfssl_alert) {
+std::uint8_t alert_for_failure(Failure failure, int error,
+                               std::optional<std::uint8_t> wolfssl_alert) {
     switch (failure) {
         case Failure::kUnknownPskIdentity: return kAlertUnknownPskIdentity;
         case Failure::kMissingCredentials: return kAlertAccessDenied;
@@ -164,9 +193,12 @@ std::uint8_t alert_for_failure(Failure failure, int error, std::optional<std::ui
     }
     switch (error) {
         case BAD_BINDER: return kAlertDecryptError;
-        case VERSION_ERROR: case UNSUPPORTED_PROTO_VERSION: return kAlertProtocolVersion;
-        case BUFFER_ERROR: case PARSE_ERROR: case BAD_HELLO: case INCOMPLETE_DATA:
-            return kAlertDecodeError;
+        case VERSION_ERROR:
+        case UNSUPPORTED_PROTO_VERSION: return kAlertProtocolVersion;
+        case BUFFER_ERROR:
+        case PARSE_ERROR:
+        case BAD_HELLO:
+        case INCOMPLETE_DATA: return kAlertDecodeError;
         default: return wolfssl_alert.value_or(kAlertHandshakeFailure);
     }
 }
@@ -174,11 +206,17 @@ std::uint8_t alert_for_failure(Failure failure, int error, std::optional<std::ui
 // Socket errors that mean "the peer or the path to it went away" rather than a local fault.
 bool is_peer_gone_errno(int err) {
     switch (err) {
-        case ECONNRESET: case EPIPE: case ECONNABORTED: case ETIMEDOUT: case EHOSTUNREACH:
-        case ENETUNREACH: case ENETDOWN: case EHOSTDOWN: case ENOTCONN: case ECONNREFUSED:
-            return true;
-        default:
-            return false;
+        case ECONNRESET:
+        case EPIPE:
+        case ECONNABORTED:
+        case ETIMEDOUT:
+        case EHOSTUNREACH:
+        case ENETUNREACH:
+        case ENETDOWN:
+        case EHOSTDOWN:
+        case ENOTCONN:
+        case ECONNREFUSED: return true;
+        default: return false;
     }
 }
 
@@ -193,7 +231,7 @@ struct EngineState {
     CtxPtr server_psk;     // PSK only, no certificate
     bool client_has_certificate = false;
     bool server_has_certificate = false;
-    std::vector<const Suite*> suites;  // what every context offers, in preference order
+    std::vector<const Suite*> suites;      // what every context offers, in preference order
     std::vector<KeyExchangeGroup> groups;  // likewise
     EngineLog log;
 
@@ -214,8 +252,7 @@ unsigned int server_psk_callback(WOLFSSL* ssl, const char* identity, unsigned ch
 
 Result<CtxPtr> new_context(bool server, const std::string& cipher_list,
                            const std::vector<KeyExchangeGroup>& key_exchange_groups) {
-    CtxPtr ctx(wolfSSL_CTX_new(server ? wolfTLSv1_3_server_method()
-                                      : wolfTLSv1_3_client_method()));
+    CtxPtr ctx(wolfSSL_CTX_new(server ? wolfTLSv1_3_server_method() : wolfTLSv1_3_client_method()));
     if (!ctx) return Error{Failure::kLocalFault, "wolfSSL_CTX_new failed"};
     if (wolfSSL_CTX_set_cipher_list(ctx.get(), cipher_list.c_str()) != WOLFSSL_SUCCESS) {
         return Error{Failure::kLocalFault, "wolfSSL rejects the cipher list " + cipher_list};
@@ -223,8 +260,9 @@ Result<CtxPtr> new_context(bool server, const std::string& cipher_list,
     // wolfSSL's group numbers are the IANA code points KeyExchangeGroup holds.
     std::vector<int> groups;
     for (const auto group : key_exchange_groups) groups.push_back(static_cast<int>(group));
-    if (groups.empty() || wolfSSL_CTX_set_groups(ctx.get(), groups.data(),
-                                                 static_cast<int>(groups.size())) != WOLFSSL_SUCCESS) {
+    if (groups.empty() ||
+        wolfSSL_CTX_set_groups(ctx.get(), groups.data(), static_cast<int>(groups.size())) !=
+            WOLFSSL_SUCCESS) {
         return Error{Failure::kLocalFault,
                      "wolfSSL rejects the key exchange groups " + group_list(key_exchange_groups)};
     }
@@ -251,11 +289,10 @@ Result<void> load_trust(WOLFSSL_CTX* ctx, const EngineConfig::Side& side,
     if (!pem) return pem.error();
     // The system bundle may hold a certificate wolfSSL cannot parse; skip those there, but not
     // in a file somebody configured on purpose.
-    const word32 flags = configured ? WOLFSSL_LOAD_VERIFY_DEFAULT_FLAGS
-                                    : WOLFSSL_LOAD_FLAG_IGNORE_ERR;
-    const int ret = wolfSSL_CTX_load_verify_buffer_ex(ctx, pem->data(),
-                                                      static_cast<long>(pem->size()),
-                                                      WOLFSSL_FILETYPE_PEM, 0, flags);
+    const word32 flags =
+        configured ? WOLFSSL_LOAD_VERIFY_DEFAULT_FLAGS : WOLFSSL_LOAD_FLAG_IGNORE_ERR;
+    const int ret = wolfSSL_CTX_load_verify_buffer_ex(
+        ctx, pem->data(), static_cast<long>(pem->size()), WOLFSSL_FILETYPE_PEM, 0, flags);
     if (ret != WOLFSSL_SUCCESS) {
         return Error{Failure::kLocalFault, what + " " + path +
                                                ": not a usable PEM CA certificate file (wolfSSL " +
@@ -284,12 +321,12 @@ Result<bool> load_configured_identity(WOLFSSL_CTX* ctx, const EngineConfig::Side
                                       const std::string& role) {
     if (side.certificate.empty() && side.private_key.empty()) return false;
     if (side.certificate.empty()) {
-        return Error{Failure::kLocalFault,
-                     role + " private key " + side.private_key + " is configured without a certificate"};
+        return Error{Failure::kLocalFault, role + " private key " + side.private_key +
+                                               " is configured without a certificate"};
     }
     if (side.private_key.empty()) {
-        return Error{Failure::kLocalFault,
-                     role + " certificate " + side.certificate + " is configured without a private key"};
+        return Error{Failure::kLocalFault, role + " certificate " + side.certificate +
+                                               " is configured without a private key"};
     }
     auto chain = wolf::read_file(side.certificate, role + " certificate");
     if (!chain) return chain.error();
@@ -306,14 +343,15 @@ Result<bool> load_configured_identity(WOLFSSL_CTX* ctx, const EngineConfig::Side
     ret = wolfSSL_CTX_use_PrivateKey_buffer(ctx, key->data(), static_cast<long>(key->size()),
                                             WOLFSSL_FILETYPE_PEM);
     if (ret != WOLFSSL_SUCCESS) {
-        return Error{Failure::kLocalFault, role + " private key " + side.private_key +
-                                               ": not a usable unencrypted PEM private key (wolfSSL " +
-                                               wolf::error_text(ret) + ")"};
+        return Error{Failure::kLocalFault,
+                     role + " private key " + side.private_key +
+                         ": not a usable unencrypted PEM private key (wolfSSL " +
+                         wolf::error_text(ret) + ")"};
     }
     const auto leaf = wolf::first_pem_certificate_der(*chain);
     const auto key_der = wolf::pem_private_key_der(*key);
-    const auto match = wolf::key_matches_certificate(leaf.data(), leaf.size(), key_der.data(),
-                                                     key_der.size());
+    const auto match =
+        wolf::key_matches_certificate(leaf.data(), leaf.size(), key_der.data(), key_der.size());
     if (match == wolf::KeyMatch::kMismatch || match == wolf::KeyMatch::kUnreadable ||
         wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS) {
         return Error{Failure::kLocalFault, role + " private key " + side.private_key +
@@ -403,8 +441,8 @@ private:
     std::vector<std::uint8_t> verified_leaf_der_;  // the leaf on_verify accepted
 
     // PSK.
-    std::vector<UsablePsk> usable_psks_;     // client: the request's PSKs wolfSSL can take
-    std::vector<OfferedPsk> offered_psks_;   // client: which PSK went out under which suite
+    std::vector<UsablePsk> usable_psks_;      // client: the request's PSKs wolfSSL can take
+    std::vector<OfferedPsk> offered_psks_;    // client: which PSK went out under which suite
     std::vector<std::uint8_t> client_hello_;  // server: the bytes received before answering
     bool capture_client_hello_ = false;
     std::vector<LookedUpPsk> server_lookups_;
@@ -623,7 +661,8 @@ Result<void> WolfSslSession::prepare_client_psks() {
                                       other.compare(1, std::string::npos, psk.identity, 1) == 0);
         }
         if (ambiguous) {
-            engine_->note(label + " not offered: its identity equals an earlier one's but for the " +
+            engine_->note(label +
+                          " not offered: its identity equals an earlier one's but for the " +
                           "first byte, which wolfSSL cannot tell apart");
             continue;
         }
@@ -697,8 +736,8 @@ int WolfSslSession::io_send(const char* buffer, int size) {
         return size;
     }
     for (;;) {
-        const ssize_t n = ::send(fd_, buffer, static_cast<std::size_t>(size),
-                                 MSG_DONTWAIT | MSG_NOSIGNAL);
+        const ssize_t n =
+            ::send(fd_, buffer, static_cast<std::size_t>(size), MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n >= 0) {
             bytes_sent_ += static_cast<std::size_t>(n);
             return static_cast<int>(n);
@@ -762,7 +801,8 @@ unsigned int WolfSslSession::on_client_psk(char* identity, unsigned int identity
         const std::size_t length = strnlen(identity + 1, identity_max - 1) + 1;
         for (const OfferedPsk* o : under_suite) {
             const std::string& id = params_.client_psks[o->index].identity;
-            if (id.size() == length && id.compare(1, std::string::npos, identity + 1, length - 1) == 0)
+            if (id.size() == length &&
+                id.compare(1, std::string::npos, identity + 1, length - 1) == 0)
                 offer = o;
         }
     }
@@ -791,8 +831,7 @@ unsigned int WolfSslSession::on_client_psk(char* identity, unsigned int identity
     return static_cast<unsigned int>(psk.key.size());
 }
 
-const WolfSslSession::LookedUpPsk* WolfSslSession::lookup_server_psk(
-    const std::string& identity) {
+const WolfSslSession::LookedUpPsk* WolfSslSession::lookup_server_psk(const std::string& identity) {
     // wolfSSL asks about each identity several times per ClientHello; the keyring once.
     for (const auto& entry : server_lookups_) {
         if (entry.identity == identity) return &entry;
@@ -817,8 +856,8 @@ unsigned int WolfSslSession::on_server_psk(const char* identity, unsigned char* 
     const Suite* suite = nullptr;
     for (const Suite* candidate : engine_->suites) {
         if (suite || candidate->hash != *hash) continue;
-        if (!offered || std::find(offered->begin(), offered->end(), candidate->code) !=
-                            offered->end()) {
+        if (!offered ||
+            std::find(offered->begin(), offered->end(), candidate->code) != offered->end()) {
             suite = candidate;
         }
     }
@@ -915,8 +954,8 @@ Progress WolfSslSession::fail_from_library(int error) {
     std::string message;
     if (error == FATAL_ERROR && history.last_rx.code >= 0) {
         failure = failure_for_received_alert(history.last_rx.code, params_.role);
-        message = "peer sent fatal alert " + std::string(alert_name(history.last_rx.code)) +
-                  " (" + std::to_string(history.last_rx.code) + ")";
+        message = "peer sent fatal alert " + std::string(alert_name(history.last_rx.code)) + " (" +
+                  std::to_string(history.last_rx.code) + ")";
     } else if (peer_gone_ || error == ZERO_RETURN || error == SOCKET_PEER_CLOSED_E) {
         failure = Failure::kPeerClosed;
         message = "peer closed the connection during the handshake";
@@ -1030,8 +1069,7 @@ std::vector<const Suite*> supported_suites() {
 
 }  // namespace
 
-Result<std::unique_ptr<TlsEngine>> make_wolfssl_engine(const EngineConfig& config,
-                                                       EngineLog log) {
+Result<std::unique_ptr<TlsEngine>> make_wolfssl_engine(const EngineConfig& config, EngineLog log) {
     wolf::init_library();
     auto state = std::make_shared<EngineState>();
     state->log = std::move(log);
@@ -1046,7 +1084,8 @@ Result<std::unique_ptr<TlsEngine>> make_wolfssl_engine(const EngineConfig& confi
 
     auto client_unauth = make(false);
     if (!client_unauth) return client_unauth.error();
-    if (auto r = load_trust(client_unauth->get(), config.client, config.system_truststore, "client");
+    if (auto r =
+            load_trust(client_unauth->get(), config.client, config.system_truststore, "client");
         !r) {
         return r.error();
     }
@@ -1074,7 +1113,8 @@ Result<std::unique_ptr<TlsEngine>> make_wolfssl_engine(const EngineConfig& confi
         // With no configured certificate each request brings its own, loaded into the session
         // after wolfSSL_new (use_own_credentials); a certificate set-up callback tells
         // wolfSSL_new not to insist on one in the context. init() refuses requests with none.
-        wolfSSL_CTX_set_cert_cb(server_x509->get(), [](WOLFSSL*, void*) { return 1; }, nullptr);
+        wolfSSL_CTX_set_cert_cb(
+            server_x509->get(), [](WOLFSSL*, void*) { return 1; }, nullptr);
     }
     // Request a client certificate but do not require one; verify it when sent.
     if (auto r = load_trust(server_x509->get(), config.server, config.system_truststore, "server");
