@@ -1,17 +1,102 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "service/tls/client_hello.h"
 
+#include <cstdint>
+
 namespace handshaked::tls {
 namespace {
 
 constexpr std::uint8_t kHandshakeRecord = 22;
 constexpr std::uint8_t kClientHello = 1;
 constexpr std::size_t kMaxRecordBody = 16384 + 256;
+constexpr std::size_t kSupportedGroups = 10;
+constexpr std::size_t kPskKeyExchangeModes = 45;
+constexpr std::size_t kPskKe = 0;
+constexpr std::size_t kPskDheKe = 1;
+
+// A bounded reader: every read checks the end first, and a failed read poisons the reader.
+class Reader {
+public:
+    Reader(const std::vector<std::uint8_t>& bytes, std::size_t begin, std::size_t end)
+        : bytes_(bytes), pos_(begin), end_(end) {}
+    bool ok() const { return ok_; }
+    std::size_t pos() const { return pos_; }
+    std::size_t left() const { return ok_ ? end_ - pos_ : 0; }
+    std::size_t u8() { return take(1) ? bytes_[pos_ - 1] : 0; }
+    std::size_t u16() {
+        return take(2) ? (std::size_t{bytes_[pos_ - 2]} << 8) | bytes_[pos_ - 1] : 0;
+    }
+    bool skip(std::size_t n) { return take(n); }
+
+private:
+    bool take(std::size_t n) {
+        if (!ok_ || n > end_ - pos_) return ok_ = false;
+        pos_ += n;
+        return true;
+    }
+    const std::vector<std::uint8_t>& bytes_;
+    std::size_t pos_;
+    std::size_t end_;
+    bool ok_ = true;
+};
+
+std::optional<std::vector<std::uint16_t>> read_u16_list(Reader& r, std::size_t length) {
+    if (length % 2 != 0 || length > r.left()) return std::nullopt;
+    std::vector<std::uint16_t> values;
+    values.reserve(length / 2);
+    for (std::size_t i = 0; i < length; i += 2)
+        values.push_back(static_cast<std::uint16_t>(r.u16()));
+    return values;
+}
+
+// Fills supported_groups and the PSK modes from the extensions block; leaves them unset when the
+// block is malformed (wolfSSL refuses such a ClientHello itself).
+void read_extensions(Reader& r, ClientHelloOffer& offer) {
+    const std::size_t length = r.u16();
+    if (!r.ok() || length > r.left()) return;
+    const std::size_t end = r.pos() + length;
+    std::optional<std::vector<std::uint16_t>> groups;
+    bool psk_ke = false;
+    bool psk_dhe_ke = false;
+    while (r.ok() && r.pos() < end) {
+        const std::size_t type = r.u16();
+        const std::size_t size = r.u16();
+        if (!r.ok() || size > end - r.pos()) return;
+        const std::size_t next = r.pos() + size;
+        if (type == kSupportedGroups) {
+            const std::size_t list = r.u16();
+            if (groups || list + 2 != size) return;  // a repeated extension is malformed too
+            groups = read_u16_list(r, list);
+            if (!groups) return;
+        } else if (type == kPskKeyExchangeModes) {
+            const std::size_t modes = r.u8();
+            if (modes + 1 != size) return;
+            for (std::size_t i = 0; i < modes; ++i) {
+                const std::uint8_t mode = r.u8();
+                psk_ke |= mode == kPskKe;
+                psk_dhe_ke |= mode == kPskDheKe;
+            }
+        } else {
+            r.skip(size);
+        }
+        if (!r.ok() || r.pos() != next) return;
+    }
+    if (!r.ok() || r.pos() != end) return;
+    offer.supported_groups = std::move(groups);
+    offer.offers_psk_ke = psk_ke;
+    offer.offers_psk_dhe_ke = psk_dhe_ke;
+}
+
+// Where the first handshake message ends (type, 24-bit length, body); unknown before its header.
+std::size_t message_end(const std::vector<std::uint8_t>& handshake) {
+    if (handshake.size() < 4) return SIZE_MAX;
+    return 4 +
+           ((std::size_t{handshake[1]} << 16) | (std::size_t{handshake[2]} << 8) | handshake[3]);
+}
 
 }  // namespace
 
-std::optional<std::vector<std::uint16_t>> client_hello_cipher_suites(const std::uint8_t* records,
-                                                                     std::size_t size) {
+std::optional<ClientHelloOffer> read_client_hello(const std::uint8_t* records, std::size_t size) {
     if (!records) return std::nullopt;
     // Reassemble the handshake stream from consecutive plaintext handshake records.
     std::vector<std::uint8_t> handshake;
@@ -23,31 +108,31 @@ std::optional<std::vector<std::uint16_t>> client_hello_cipher_suites(const std::
         handshake.insert(handshake.end(), records + pos + 5, records + pos + 5 + available);
         if (available < length) break;
         pos += 5 + length;
+        // Stop at the end of the first message: what follows it is not the ClientHello's.
+        if (handshake.size() >= message_end(handshake)) break;
     }
     // Handshake header: type, 24-bit length; then legacy_version(2), random(32),
-    // legacy_session_id<0..32>, cipher_suites<2..2^16-2>.
+    // legacy_session_id<0..32>, cipher_suites<2..2^16-2>, legacy_compression_methods<1..2^8-1>,
+    // extensions<8..2^16-1>.
     if (handshake.size() < 4 || handshake[0] != kClientHello) return std::nullopt;
-    const std::size_t body_end =
-        4 + ((std::size_t{handshake[1]} << 16) | (std::size_t{handshake[2]} << 8) | handshake[3]);
-    const std::size_t end = body_end < handshake.size() ? body_end : handshake.size();
-    std::size_t p = 4 + 2 + 32;
-    if (p + 1 > end) return std::nullopt;
-    const std::size_t session_id = handshake[p];
-    if (session_id > 32) return std::nullopt;
-    p += 1 + session_id;
-    if (p + 2 > end) return std::nullopt;
-    const std::size_t suites_length = (std::size_t{handshake[p]} << 8) | handshake[p + 1];
-    p += 2;
-    if (suites_length == 0 || suites_length % 2 != 0 || p + suites_length > end) {
-        return std::nullopt;
+    const std::size_t body_end = message_end(handshake);
+    const bool complete = body_end <= handshake.size();
+    Reader r(handshake, 4, complete ? body_end : handshake.size());
+    r.skip(2 + 32);
+    const std::size_t session_id = r.u8();
+    if (!r.ok() || session_id > 32 || !r.skip(session_id)) return std::nullopt;
+    const std::size_t suites_length = r.u16();
+    if (!r.ok() || suites_length == 0) return std::nullopt;
+    auto suites = read_u16_list(r, suites_length);
+    if (!suites) return std::nullopt;
+    ClientHelloOffer offer;
+    offer.complete = complete;
+    offer.cipher_suites = std::move(*suites);
+    if (complete) {
+        const std::size_t compression = r.u8();
+        if (r.skip(compression) && r.left() > 0) read_extensions(r, offer);
     }
-    std::vector<std::uint16_t> suites;
-    suites.reserve(suites_length / 2);
-    for (std::size_t i = 0; i < suites_length; i += 2) {
-        suites.push_back(
-            static_cast<std::uint16_t>((handshake[p + i] << 8) | handshake[p + i + 1]));
-    }
-    return suites;
+    return offer;
 }
 
 }  // namespace handshaked::tls

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The cipher suites a peer's ClientHello offers, read from the raw bytes received before the
-// server answered. wolfSSL 5.5.4 lets a TLS 1.3 PSK server callback name the suite but does not
-// show it the client's list, and a suite the client did not offer fails the handshake.
-// Pure; the input is untrusted (fuzz target).
+// What a peer's ClientHello offers, read from the raw bytes a server received before answering.
+// wolfSSL does not show its callbacks the client's lists: a TLS 1.3 PSK server callback names a
+// suite without seeing which ones the client offered (a suite it did not offer fails the
+// handshake), and with no group in common wolfSSL answers with a HelloRetryRequest for a group
+// the client never listed instead of a handshake_failure alert.
+// Pure; the input is untrusted.
 #pragma once
 
 #include <cstddef>
@@ -12,10 +14,21 @@
 
 namespace handshaked::tls {
 
+struct ClientHelloOffer {
+    bool complete = false;  // the whole ClientHello message is in the bytes
+    std::vector<std::uint16_t> cipher_suites;
+    // The supported_groups extension; nullopt when the ClientHello is not complete yet, has no
+    // such extension or a malformed extension block.
+    std::optional<std::vector<std::uint16_t>> supported_groups;
+    // psk_key_exchange_modes lists psk_ke: a PSK handshake without a key exchange is acceptable.
+    bool offers_psk_ke = false;
+    // ... and psk_dhe_ke: a PSK handshake with a key exchange, which wolfSSL's server prefers.
+    bool offers_psk_dhe_ke = false;
+};
+
 // records: the bytes of the connection from its start (plaintext handshake records, possibly
 // followed by anything else). The ClientHello may span several records. nullopt if the bytes do
 // not start with a ClientHello whose cipher_suites field is complete and well-formed.
-std::optional<std::vector<std::uint16_t>> client_hello_cipher_suites(const std::uint8_t* records,
-                                                                     std::size_t size);
+std::optional<ClientHelloOffer> read_client_hello(const std::uint8_t* records, std::size_t size);
 
 }  // namespace handshaked::tls

@@ -128,9 +128,41 @@ TEST(KeyExchange, NoCommonGroupFailsOnBothSides) {
         << hs.client->error().message;
     EXPECT_EQ(done_status(hs.server->error().failure), static_cast<std::uint32_t>(EACCES))
         << hs.server->error().message;
-    // wolfSSL's server asks (HelloRetryRequest) for its own group although the client did not
-    // list it; the client refuses that HelloRetryRequest and says so.
-    EXPECT_NE(hs.server->error().message.find("illegal_parameter"), std::string::npos)
+    // The server answers the ClientHello with handshake_failure (RFC 8446 4.1.1), not with a
+    // HelloRetryRequest for a group the client never listed, and names both lists.
+    EXPECT_NE(hs.client->error().message.find("handshake_failure"), std::string::npos)
+        << hs.client->error().message;
+    EXPECT_NE(hs.server->error().message.find("no key exchange group in common (it offers "
+                                              "X25519MLKEM768; accepted: secp384r1)"),
+              std::string::npos)
+        << hs.server->error().message;
+}
+
+// The same through a PSK server: the check does not depend on the authentication.
+TEST(KeyExchange, NoCommonGroupFailsOnAPskServerToo) {
+    auto client_engine = make_engine(with_groups(test_config(), {KeyExchangeGroup::kX25519}));
+    auto server_engine =
+        make_engine(with_groups(test_config(), {KeyExchangeGroup::kSecp256r1MlKem768}));
+    ASSERT_TRUE(client_engine && server_engine);
+    const auto psk = make_psk("group-test", 32, 78);
+    auto client = client_params(AuthMode::kPsk, std::nullopt);
+    client.client_psks = {psk};
+    auto server = server_params(AuthMode::kPsk);
+    server.server_psk_lookup = [psk](std::string_view id) -> std::optional<tls::PskKey> {
+        if (id == psk.identity) return psk;
+        return std::nullopt;
+    };
+    TcpPair pair;
+    auto hs =
+        run_handshake(*client_engine, std::move(client), *server_engine, std::move(server), pair);
+    ASSERT_TRUE(hs.client && hs.server);
+    EXPECT_EQ(hs.client_progress, Progress::kFailed);
+    EXPECT_EQ(hs.server_progress, Progress::kFailed);
+    EXPECT_NE(hs.client->error().message.find("handshake_failure"), std::string::npos)
+        << hs.client->error().message;
+    EXPECT_EQ(done_status(hs.server->error().failure), static_cast<std::uint32_t>(EACCES))
+        << hs.server->error().message;
+    EXPECT_NE(hs.server->error().message.find("no key exchange group in common"), std::string::npos)
         << hs.server->error().message;
 }
 

@@ -18,6 +18,7 @@ extern "C" int done_policy_fuzz_one(const std::uint8_t*, std::size_t);
 extern "C" int done_roundtrip_fuzz_one(const std::uint8_t*, std::size_t);
 extern "C" int config_fuzz_one(const std::uint8_t*, std::size_t);
 extern "C" int psk_identity_fuzz_one(const std::uint8_t*, std::size_t);
+extern "C" int client_hello_fuzz_one(const std::uint8_t*, std::size_t);
 
 namespace {
 
@@ -53,5 +54,6 @@ TEST(CorpusReplay, DonePolicy) { replay("done_policy", done_policy_fuzz_one); }
 TEST(CorpusReplay, DoneRoundtrip) { replay("done_roundtrip", done_roundtrip_fuzz_one); }
 TEST(CorpusReplay, Config) { replay("config", config_fuzz_one); }
 TEST(CorpusReplay, PskIdentity) { replay("psk_identity", psk_identity_fuzz_one); }
+TEST(CorpusReplay, ClientHello) { replay("client_hello", client_hello_fuzz_one); }
 
 }  // namespace

@@ -225,6 +225,52 @@ def psk_identity():
     write(t, "empty", b"")
 
 
+# A ClientHello record by record: suites, then the extensions (type, body) in order.
+def client_hello(suites, extensions, session_id=b"", record_size=None):
+    exts = b"".join(struct.pack(">HH", t, len(b)) + b for t, b in extensions)
+    body = b"\x03\x03" + bytes(range(32)) + bytes([len(session_id)]) + session_id
+    body += struct.pack(">H", 2 * len(suites)) + b"".join(struct.pack(">H", s) for s in suites)
+    body += b"\x01\x00" + struct.pack(">H", len(exts)) + exts
+    message = b"\x01" + struct.pack(">I", len(body))[1:] + body
+    size = record_size or len(message)
+    return b"".join(b"\x16\x03\x01" + struct.pack(">H", len(message[i:i + size])) + message[i:i + size]
+                    for i in range(0, len(message), size))
+
+
+def groups(*codes):
+    return (10, struct.pack(">H", 2 * len(codes)) + b"".join(struct.pack(">H", c) for c in codes))
+
+
+def psk_modes(*modes):
+    return (45, bytes([len(modes)]) + bytes(modes))
+
+
+def client_hello_seeds():
+    t = "client_hello"
+    # OpenSSL 3.0 (bookworm) s_client -tls1_3 -psk ... -psk_identity nfs-client, as received.
+    write(t, "openssl-psk", bytes.fromhex(
+        "1603010115010001110303f4b9dcffe3e546c637dd0a3f09212d458906209e5bccff376769f45d549a2c2620"
+        "c32243fbb452d0a5c138d6ecb429b78b115318ca3a1e739d611c008be7760f9f000813021303130100ff0100"
+        "00c0000b000403000102000a00160014001d0017001e00190018010001010102010301040023000000160000"
+        "00170000000d001e001c040305030603080708080809080a080b080408050806040105010601002b00030203"
+        "04002d00020101003300260024001d0020f2ee4a1f80d43cd1d9407e51aa62fce39a0f6394542c0ff53aeee5"
+        "617eeb7335002900350010000a6e66732d636c69656e74000000000021200a4d64a6fb63f32ac9d94468bd13"
+        "0cdb21e7167927e41fa9df27230ef707387d"))
+    hybrid = client_hello([0x1301, 0x1302], [groups(0x11EC, 0x001D, 0x0017), psk_modes(1)])
+    write(t, "hybrid-first", hybrid)
+    write(t, "split-records", client_hello([0x1301], [groups(0x001D), psk_modes(0, 1)], record_size=40))
+    write(t, "psk-ke-only", client_hello([0x1301], [groups(0x0018), psk_modes(0)]))
+    write(t, "no-extensions", client_hello([0x1303], []))
+    write(t, "repeated-groups", client_hello([0x1301], [groups(0x001D), groups(0x0017)]))
+    write(t, "odd-group-list", client_hello([0x1301], [(10, b"\x00\x03\x00\x1d\x00")]))
+    write(t, "session-id-33", client_hello([0x1301], [], session_id=bytes(33)))
+    write(t, "truncated", hybrid[:60])
+    write(t, "followed-by-ccs", hybrid + b"\x14\x03\x03\x00\x01\x01")
+    # Found by the fuzzer: a bad record after a complete ClientHello made the whole read fail.
+    write(t, "followed-by-empty-record", hybrid + b"\x16\x03\x01\x00\x00")
+    write(t, "empty", b"")
+
+
 if __name__ == "__main__":
     accept_reply()
     split_messages()
@@ -232,3 +278,4 @@ if __name__ == "__main__":
     done_roundtrip()
     config()
     psk_identity()
+    client_hello_seeds()

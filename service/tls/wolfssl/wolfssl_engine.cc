@@ -417,6 +417,7 @@ private:
     Progress complete();
     Progress fail_from_library(int error);
     Progress fail(Failure failure, std::string message);
+    bool check_client_hello();
     void send_plaintext_alert(std::uint8_t description);
     const LookedUpPsk* lookup_server_psk(const std::string& identity);
 
@@ -431,7 +432,9 @@ private:
     bool peer_gone_ = false;
     int io_errno_ = 0;
     std::size_t bytes_sent_ = 0;
-    std::optional<std::uint8_t> held_alert_;  // server: wolfSSL's alert before our first flight
+    std::optional<std::uint8_t> held_alert_;      // server: wolfSSL's alert before our first flight
+    bool client_hello_checked_ = false;           // server: check_client_hello() has run
+    std::optional<std::string> no_common_group_;  // server: the groups the client offered
 
     // Certificate checks.
     std::optional<IpAddress> peer_ip_;
@@ -690,7 +693,7 @@ Result<void> WolfSslSession::prepare_client_psks() {
 }
 
 Result<void> WolfSslSession::prepare_server() {
-    capture_client_hello_ = params_.auth == AuthMode::kPsk;
+    capture_client_hello_ = true;
     if (params_.auth != AuthMode::kPsk && params_.own_credentials) {
         if (auto r = use_own_credentials(*params_.own_credentials); !r) {
             send_plaintext_alert(kAlertAccessDenied);
@@ -709,6 +712,7 @@ int WolfSslSession::io_recv(char* buffer, int size) {
         if (n > 0) {
             if (capture_client_hello_ && client_hello_.size() < kMaxClientHelloCapture) {
                 client_hello_.insert(client_hello_.end(), buffer, buffer + n);
+                if (!check_client_hello()) return WOLFSSL_CBIO_ERR_GENERAL;
             }
             return static_cast<int>(n);
         }
@@ -852,12 +856,12 @@ unsigned int WolfSslSession::on_server_psk(const char* identity, unsigned char* 
     if (!hash || psk.key.empty() || psk.key.size() > key_max) return 0;
     // The suite's hash must be the PSK's hash, and the client must have offered the suite
     // (wolfSSL fails the handshake otherwise): the first of ours, in our order, that it offered.
-    const auto offered = client_hello_cipher_suites(client_hello_.data(), client_hello_.size());
+    const auto offer = read_client_hello(client_hello_.data(), client_hello_.size());
     const Suite* suite = nullptr;
     for (const Suite* candidate : engine_->suites) {
         if (suite || candidate->hash != *hash) continue;
-        if (!offered ||
-            std::find(offered->begin(), offered->end(), candidate->code) != offered->end()) {
+        if (!offer || std::find(offer->cipher_suites.begin(), offer->cipher_suites.end(),
+                                candidate->code) != offer->cipher_suites.end()) {
             suite = candidate;
         }
     }
@@ -866,6 +870,41 @@ unsigned int WolfSslSession::on_server_psk(const char* identity, unsigned char* 
     *suite_name = suite->wolf_name;
     psk_found_ = true;
     return static_cast<unsigned int>(psk.key.size());
+}
+
+bool WolfSslSession::check_client_hello() {
+    // With no group in common wolfSSL would ask, in a HelloRetryRequest, for one of its own
+    // groups that the client never listed, and the client can only abort with
+    // illegal_parameter. RFC 8446 4.1.1 wants handshake_failure (GnuTLS and OpenSSL send it):
+    // the ClientHello is checked here, before wolfSSL sees its last bytes.
+    if (client_hello_checked_) return true;
+    const auto offer = read_client_hello(client_hello_.data(), client_hello_.size());
+    if (!offer) {
+        client_hello_checked_ = client_hello_.size() >= kMaxClientHelloCapture;
+        return true;  // not complete yet, or not a ClientHello wolfSSL will take anyway
+    }
+    if (!offer->complete) return true;
+    client_hello_checked_ = true;
+    if (!offer->supported_groups) return true;  // wolfSSL decides without the extension
+    // A client that offers psk_ke alone needs no group; wolfSSL takes psk_dhe_ke whenever the
+    // client offers it, and then needs a group in common like any other handshake.
+    if (params_.auth == AuthMode::kPsk && offer->offers_psk_ke && !offer->offers_psk_dhe_ke) {
+        return true;
+    }
+    for (const auto group : engine_->groups) {
+        if (std::find(offer->supported_groups->begin(), offer->supported_groups->end(),
+                      static_cast<std::uint16_t>(group)) != offer->supported_groups->end()) {
+            return true;
+        }
+    }
+    std::string offered;
+    for (const std::uint16_t code : *offer->supported_groups) {
+        if (!offered.empty()) offered += ", ";
+        const auto name = group_name(static_cast<KeyExchangeGroup>(code));
+        offered += name == "?" ? std::to_string(code) : std::string(name);
+    }
+    no_common_group_ = offered.empty() ? std::string("none") : offered;
+    return false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -956,6 +995,10 @@ Progress WolfSslSession::fail_from_library(int error) {
         failure = failure_for_received_alert(history.last_rx.code, params_.role);
         message = "peer sent fatal alert " + std::string(alert_name(history.last_rx.code)) + " (" +
                   std::to_string(history.last_rx.code) + ")";
+    } else if (no_common_group_) {
+        failure = Failure::kProtocol;
+        message = "the client offers no key exchange group in common (it offers " +
+                  *no_common_group_ + "; accepted: " + group_list(engine_->groups) + ")";
     } else if (peer_gone_ || error == ZERO_RETURN || error == SOCKET_PEER_CLOSED_E) {
         failure = Failure::kPeerClosed;
         message = "peer closed the connection during the handshake";
@@ -978,7 +1021,8 @@ Progress WolfSslSession::fail_from_library(int error) {
     // after the error (see io_send), or wolfSSL's own when the error has no better one.
     if (!is_client() && bytes_sent_ == 0 && error != FATAL_ERROR &&
         failure != Failure::kPeerClosed && io_errno_ == 0) {
-        send_plaintext_alert(alert_for_failure(failure, error, held_alert_));
+        send_plaintext_alert(no_common_group_ ? kAlertHandshakeFailure
+                                              : alert_for_failure(failure, error, held_alert_));
     }
     return fail(failure, std::move(message));
 }
