@@ -3,6 +3,8 @@
 
 #include <array>
 #include <cctype>
+#include <cstdio>
+#include <utility>
 
 namespace handshaked::tls {
 namespace {
@@ -40,6 +42,32 @@ std::string_view group_name(KeyExchangeGroup group) {
         if (entry.group == group) return entry.name;
     }
     return "?";
+}
+
+std::string offered_group_name(std::uint16_t code) {
+    const auto ours = group_name(static_cast<KeyExchangeGroup>(code));
+    if (ours != "?") return std::string(ours);
+    // TLS 1.3 groups of the IANA registry that handshaked does not implement.
+    static constexpr std::pair<std::uint16_t, std::string_view> kOthers[] = {
+        {30, "x448"},
+        {31, "brainpoolP256r1tls13"},
+        {32, "brainpoolP384r1tls13"},
+        {33, "brainpoolP512r1tls13"},
+        {256, "ffdhe2048"},
+        {257, "ffdhe3072"},
+        {258, "ffdhe4096"},
+        {259, "ffdhe6144"},
+        {260, "ffdhe8192"},
+        {512, "MLKEM512"},
+        {513, "MLKEM768"},
+        {514, "MLKEM1024"},
+    };
+    for (const auto& [number, name] : kOthers) {
+        if (number == code) return std::string(name);
+    }
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%04x", code);
+    return hex;
 }
 
 std::optional<KeyExchangeGroup> group_by_name(std::string_view name) {

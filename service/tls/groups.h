@@ -25,6 +25,9 @@ enum class KeyExchangeGroup : std::uint16_t {
 
 // The IANA name: "X25519MLKEM768", "SecP256r1MLKEM768", "x25519", "secp256r1", ...
 std::string_view group_name(KeyExchangeGroup group);
+// For messages about what a peer offered: the IANA name of any registered group, ours or not
+// ("ffdhe2048", "x448", "MLKEM768", ...), or the code point in hex ("0x1a2b").
+std::string offered_group_name(std::uint16_t code);
 // By IANA name, case-insensitively; nullopt for a group handshaked does not implement.
 std::optional<KeyExchangeGroup> group_by_name(std::string_view name);
 bool is_hybrid(KeyExchangeGroup group);

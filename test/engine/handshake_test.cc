@@ -150,6 +150,53 @@ TEST(Handshake, ClientUnauthEcdsaServerAesGcm) {
     EXPECT_FALSE(hs.server->used_psk_serial().has_value());
 }
 
+// The sequence numbers come from wolfSSL's record state, not from a constant: no flow of
+// handshaked sends or reads a record between Finished and the hand-off (no tickets, nothing
+// pending is allowed), so here both ends exchange application records through wolfSSL first,
+// and the exported keys must continue where wolfSSL stopped (a hard-coded 0 fails on both).
+TEST(Handshake, ExportedSequenceNumbersContinueWolfSslsRecordState) {
+    auto client_engine = make_engine(test_config());
+    auto server_engine = make_engine(server_with("server-ec.pem", "server-ec.key"));
+    ASSERT_TRUE(client_engine && server_engine);
+    TcpPair pair;
+    auto hs = run_handshake(*client_engine, client_params(AuthMode::kUnauthenticated),
+                            *server_engine, server_params(AuthMode::kX509), pair);
+    ASSERT_EQ(hs.client_progress, Progress::kDone) << hs.client->error().message;
+    ASSERT_EQ(hs.server_progress, Progress::kDone) << hs.server->error().message;
+    for (const char* text : {"one", "two", "three"}) {
+        ASSERT_TRUE(wolfssl_write(*hs.client, pair.client(), text));
+        auto read = wolfssl_read(*hs.server, pair.server());
+        ASSERT_GT(read.bytes, 0) << read.error;
+        EXPECT_EQ(read.data, text);
+    }
+    ASSERT_TRUE(wolfssl_write(*hs.server, pair.server(), "reply"));
+    auto reply = wolfssl_read(*hs.client, pair.client());
+    ASSERT_GT(reply.bytes, 0) << reply.error;
+
+    auto client_keys = hs.client->export_keys();
+    auto server_keys = hs.server->export_keys();
+    ASSERT_TRUE(client_keys.ok()) << client_keys.error().message;
+    ASSERT_TRUE(server_keys.ok()) << server_keys.error().message;
+    EXPECT_EQ(client_keys->tx.sequence, 3u);
+    EXPECT_EQ(server_keys->rx.sequence, 3u);
+    EXPECT_EQ(server_keys->tx.sequence, 1u);
+    EXPECT_EQ(client_keys->rx.sequence, 1u);
+
+    // What kTLS would seal next is what wolfSSL expects next, in both directions.
+    const Cipher cipher = client_keys->cipher;
+    ASSERT_TRUE(send_all(pair.client(),
+                         seal_record(cipher, client_keys->tx, client_keys->tx.sequence, "fourth")));
+    auto read = wolfssl_read(*hs.server, pair.server());
+    ASSERT_GT(read.bytes, 0) << read.error;
+    EXPECT_EQ(read.data, "fourth");
+    ASSERT_TRUE(wolfssl_write(*hs.server, pair.server(), "second reply"));
+    auto record = receive_record(pair.client());
+    ASSERT_TRUE(record.has_value());
+    EXPECT_EQ(open_record(cipher, client_keys->rx, client_keys->rx.sequence, *record),
+              "second reply");
+    EXPECT_FALSE(open_record(cipher, client_keys->rx, 0, *record).has_value());
+}
+
 // Bytes the program has allocated and not freed (the sanitizers' allocators keep no mallinfo).
 std::size_t heap_in_use() {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include "service/tls/groups.h"
 #include "service/tls/psk_identity.h"
 
 #include <gtest/gtest.h>
@@ -247,6 +248,14 @@ TEST(ClientHello, BytesAfterACompleteHelloChangeNothing) {
         EXPECT_EQ(offer->supported_groups, alone->supported_groups);
         EXPECT_EQ(offer->offers_psk_dhe_ke, alone->offers_psk_dhe_ke);
     }
+}
+
+TEST(Groups, OfferedGroupNames) {
+    EXPECT_EQ(offered_group_name(4588), "X25519MLKEM768");
+    EXPECT_EQ(offered_group_name(23), "secp256r1");
+    EXPECT_EQ(offered_group_name(256), "ffdhe2048");
+    EXPECT_EQ(offered_group_name(30), "x448");
+    EXPECT_EQ(offered_group_name(0x0a0a), "0x0a0a");  // a GREASE value
 }
 
 }  // namespace

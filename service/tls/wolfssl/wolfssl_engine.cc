@@ -900,8 +900,7 @@ bool WolfSslSession::check_client_hello() {
     std::string offered;
     for (const std::uint16_t code : *offer->supported_groups) {
         if (!offered.empty()) offered += ", ";
-        const auto name = group_name(static_cast<KeyExchangeGroup>(code));
-        offered += name == "?" ? std::to_string(code) : std::string(name);
+        offered += offered_group_name(code);
     }
     no_common_group_ = offered.empty() ? std::string("none") : offered;
     return false;

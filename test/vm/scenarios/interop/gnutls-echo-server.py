@@ -9,7 +9,8 @@ this drives the guest's libgnutls (libgnutls.so.30, the library gnutls-serv uses
         [--pskpasswd FILE (gnutls' "identity:hexkey" format)] [--count N] [--timeout S]
 
 Serves N connections (default 1) one after the other and exits 0 if every one completed the
-handshake and echoed at least one byte; prints the negotiated suite of each connection."""
+handshake and echoed at least one byte; prints the negotiated suite of each connection and, with
+--pskpasswd, the PSK identity it chose."""
 import argparse
 import ctypes
 import socket
@@ -51,6 +52,8 @@ lib.gnutls_deinit.argtypes = [vp]
 lib.gnutls_cipher_get.argtypes = [vp]
 lib.gnutls_cipher_get_name.argtypes = [ctypes.c_int]
 lib.gnutls_cipher_get_name.restype = ctypes.c_char_p
+lib.gnutls_psk_server_get_username.argtypes = [vp]
+lib.gnutls_psk_server_get_username.restype = ctypes.c_char_p
 
 
 def check(ret, what):
@@ -85,6 +88,9 @@ def serve_one(conn, args, cert_cred, psk_cred):
         return False
     suite = lib.gnutls_cipher_get_name(lib.gnutls_cipher_get(session)).decode()
     print("handshake ok: %s" % suite, flush=True)
+    if psk_cred:
+        username = lib.gnutls_psk_server_get_username(session)
+        print("psk identity: %s" % (username.decode() if username else "(none)"), flush=True)
     echoed = 0
     buf = ctypes.create_string_buffer(16384)
     while True:
