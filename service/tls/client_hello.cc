@@ -11,6 +11,7 @@ constexpr std::uint8_t kClientHello = 1;
 constexpr std::size_t kMaxRecordBody = 16384 + 256;
 constexpr std::size_t kSupportedGroups = 10;
 constexpr std::size_t kPskKeyExchangeModes = 45;
+constexpr std::size_t kKeyShare = 51;
 constexpr std::size_t kPskKe = 0;
 constexpr std::size_t kPskDheKe = 1;
 
@@ -49,40 +50,45 @@ std::optional<std::vector<std::uint16_t>> read_u16_list(Reader& r, std::size_t l
     return values;
 }
 
-// Fills supported_groups and the PSK modes from the extensions block; leaves them unset when the
-// block is malformed (wolfSSL refuses such a ClientHello itself).
+// Fills supported_groups, key_share and the PSK modes from the extensions block, which must end
+// where the message ends; leaves them unset when anything is malformed (wolfSSL refuses such a
+// ClientHello itself, and its own alert is the right answer then).
 void read_extensions(Reader& r, ClientHelloOffer& offer) {
     const std::size_t length = r.u16();
-    if (!r.ok() || length > r.left()) return;
+    if (!r.ok() || length != r.left()) return;
     const std::size_t end = r.pos() + length;
     std::optional<std::vector<std::uint16_t>> groups;
+    bool key_share = false;
     bool psk_ke = false;
     bool psk_dhe_ke = false;
     while (r.ok() && r.pos() < end) {
         const std::size_t type = r.u16();
         const std::size_t size = r.u16();
-        if (!r.ok() || size > end - r.pos()) return;
+        if (!r.ok() || r.pos() > end || size > end - r.pos()) return;
         const std::size_t next = r.pos() + size;
         if (type == kSupportedGroups) {
             const std::size_t list = r.u16();
-            if (groups || list + 2 != size) return;  // a repeated extension is malformed too
+            // An empty list and a repeated extension are malformed too (RFC 8446 4.2.7, 4.2).
+            if (groups || list == 0 || list + 2 != size) return;
             groups = read_u16_list(r, list);
             if (!groups) return;
         } else if (type == kPskKeyExchangeModes) {
             const std::size_t modes = r.u8();
             if (modes + 1 != size) return;
             for (std::size_t i = 0; i < modes; ++i) {
-                const std::uint8_t mode = r.u8();
+                const std::size_t mode = r.u8();
                 psk_ke |= mode == kPskKe;
                 psk_dhe_ke |= mode == kPskDheKe;
             }
         } else {
+            key_share |= type == kKeyShare;
             r.skip(size);
         }
         if (!r.ok() || r.pos() != next) return;
     }
     if (!r.ok() || r.pos() != end) return;
     offer.supported_groups = std::move(groups);
+    offer.sends_key_share = key_share;
     offer.offers_psk_ke = psk_ke;
     offer.offers_psk_dhe_ke = psk_dhe_ke;
 }
@@ -95,6 +101,29 @@ std::size_t message_end(const std::vector<std::uint8_t>& handshake) {
 }
 
 }  // namespace
+
+bool client_hello_complete(const std::uint8_t* records, std::size_t size) {
+    if (!records) return false;
+    std::uint8_t header[4];
+    std::size_t have = 0;  // handshake bytes in the records so far
+    std::size_t pos = 0;
+    while (pos + 5 <= size && records[pos] == kHandshakeRecord) {
+        const std::size_t length = (std::size_t{records[pos + 3]} << 8) | records[pos + 4];
+        if (length == 0 || length > kMaxRecordBody) return false;
+        const std::size_t available = size - (pos + 5) < length ? size - (pos + 5) : length;
+        for (std::size_t i = 0; i < available && have + i < 4; ++i)
+            header[have + i] = records[pos + 5 + i];
+        have += available;
+        if (have >= 4) {
+            const std::size_t end =
+                4 + ((std::size_t{header[1]} << 16) | (std::size_t{header[2]} << 8) | header[3]);
+            if (have >= end) return header[0] == kClientHello;
+        }
+        if (available < length) return false;
+        pos += 5 + length;
+    }
+    return false;
+}
 
 std::optional<ClientHelloOffer> read_client_hello(const std::uint8_t* records, std::size_t size) {
     if (!records) return std::nullopt;

@@ -105,7 +105,8 @@ TEST(EngineConfig, CertificateAndKeyFilesSwapped) {
 }
 
 TEST(EngineConfig, KeyOfAnotherEcCertificate) {
-    // wolfSSL 5.5.4's own check accepts any P-256 key here; the engine must not.
+    // wolfSSL 5.5.4's own check accepted any P-256 key here; the engine must refuse it whatever
+    // the library's check does.
     auto config = test_config();
     config.server.certificate = cert_path("server-ec.pem");
     config.server.private_key = cert_path("mismatched.key");

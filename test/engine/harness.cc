@@ -228,6 +228,12 @@ Handshake run_handshake(tls::TlsEngine& client_engine, tls::SessionParams client
     return result;
 }
 
+void offer_only_psk_ke(tls::TlsSession& session) {
+    WOLFSSL* ssl = tls::wolfssl_handle_for_testing(session);
+    ASSERT_NE(ssl, nullptr);
+    ASSERT_EQ(wolfSSL_no_dhe_psk(ssl), 0);
+}
+
 void restrict_ciphers(tls::TlsSession& session, const char* wolfssl_list) {
     WOLFSSL* ssl = tls::wolfssl_handle_for_testing(session);
     ASSERT_NE(ssl, nullptr);

@@ -86,6 +86,8 @@ Handshake run_handshake(
 
 // Restrict the session's suites (wolfSSL cipher-list syntax) before its first advance().
 void restrict_ciphers(tls::TlsSession& session, const char* wolfssl_list);
+// Makes a client session offer only the psk_ke mode (no key exchange with the PSK).
+void offer_only_psk_ke(tls::TlsSession& session);
 
 // ---- records ------------------------------------------------------------------------------
 

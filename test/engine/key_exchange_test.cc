@@ -166,5 +166,30 @@ TEST(KeyExchange, NoCommonGroupFailsOnAPskServerToo) {
         << hs.server->error().message;
 }
 
+// psk_ke needs no group: a PSK client that offers only that mode is served whatever the groups.
+TEST(KeyExchange, PskKeOnlyClientNeedsNoGroupInCommon) {
+    auto client_engine = make_engine(with_groups(test_config(), {KeyExchangeGroup::kX25519}));
+    auto server_engine =
+        make_engine(with_groups(test_config(), {KeyExchangeGroup::kSecp256r1MlKem768}));
+    ASSERT_TRUE(client_engine && server_engine);
+    const auto psk = make_psk("psk-ke-only", 32, 79);
+    auto client = client_params(AuthMode::kPsk, std::nullopt);
+    client.client_psks = {psk};
+    auto server = server_params(AuthMode::kPsk);
+    server.server_psk_lookup = [psk](std::string_view id) -> std::optional<tls::PskKey> {
+        if (id == psk.identity) return psk;
+        return std::nullopt;
+    };
+    TcpPair pair;
+    auto hs =
+        run_handshake(*client_engine, std::move(client), *server_engine, std::move(server), pair,
+                      [](tls::TlsSession& c, tls::TlsSession&) { offer_only_psk_ke(c); });
+    ASSERT_TRUE(hs.client && hs.server);
+    EXPECT_EQ(hs.client_progress, Progress::kDone) << hs.client->error().message;
+    EXPECT_EQ(hs.server_progress, Progress::kDone) << hs.server->error().message;
+    EXPECT_FALSE(hs.server->key_exchange_group().has_value());
+    EXPECT_FALSE(hs.client->key_exchange_group().has_value());
+}
+
 }  // namespace
 }  // namespace handshaked::test

@@ -232,6 +232,57 @@ TEST(ClientHello, GroupsOnlyFromACompleteWellFormedExtensionBlock) {
     }
 }
 
+TEST(ClientHello, MalformedExtensionsLeaveTheDecisionToWolfSsl) {
+    // An empty supported_groups list (RFC 8446 4.2.7 wants at least one group).
+    const auto empty = client_hello({0x1301}, 32, extensions({}, {1}));
+    const auto offer = read_client_hello(empty.data(), empty.size());
+    ASSERT_TRUE(offer && offer->complete);
+    EXPECT_FALSE(offer->supported_groups.has_value());
+    // Bytes after the extensions block, inside the message: the block is 7 bytes shorter than
+    // the message says (the trailing server_name extension becomes stray bytes).
+    auto trailing = client_hello({0x1301}, 32, extensions({0x001d}, {}));
+    constexpr std::size_t kExtensionsLength = 5 + 4 + 2 + 32 + 1 + 32 + 2 + 2 + 2;
+    trailing[kExtensionsLength + 1] =
+        static_cast<std::uint8_t>(trailing[kExtensionsLength + 1] - 7);
+    const auto stray = read_client_hello(trailing.data(), trailing.size());
+    ASSERT_TRUE(stray && stray->complete);
+    EXPECT_FALSE(stray->supported_groups.has_value());
+}
+
+TEST(ClientHello, KeyShareExtensionIsSeen) {
+    auto with_share = extensions({0x001d}, {0, 1});
+    with_share.insert(with_share.end(), {0x00, 0x33, 0x00, 0x02, 0x00, 0x00});  // key_share, empty
+    const auto record = client_hello({0x1301}, 32, with_share);
+    const auto offer = read_client_hello(record.data(), record.size());
+    ASSERT_TRUE(offer && offer->supported_groups);
+    EXPECT_TRUE(offer->sends_key_share);
+    const auto without = client_hello({0x1301}, 32, extensions({0x001d}, {0, 1}));
+    EXPECT_FALSE(read_client_hello(without.data(), without.size())->sends_key_share);
+}
+
+TEST(ClientHello, CompleteByTheHeadersAlone) {
+    const auto record = client_hello({0x1301}, 32, extensions({0x001d}, {1}));
+    for (std::size_t size = 0; size < record.size(); ++size) {
+        EXPECT_FALSE(client_hello_complete(record.data(), size)) << size;
+    }
+    EXPECT_TRUE(client_hello_complete(record.data(), record.size()));
+    EXPECT_FALSE(client_hello_complete(nullptr, 0));
+    // The same message cut into two records is complete only with both.
+    const std::size_t first = 40;
+    std::vector<std::uint8_t> split = {0x16, 0x03, 0x01, 0x00, static_cast<std::uint8_t>(first)};
+    split.insert(split.end(), record.begin() + 5, record.begin() + 5 + first);
+    const std::size_t rest = record.size() - 5 - first;
+    split.insert(split.end(), {0x16, 0x03, 0x01, static_cast<std::uint8_t>(rest >> 8),
+                               static_cast<std::uint8_t>(rest)});
+    split.insert(split.end(), record.begin() + 5 + first, record.end());
+    EXPECT_FALSE(client_hello_complete(split.data(), split.size() - 1));
+    EXPECT_TRUE(client_hello_complete(split.data(), split.size()));
+    // A whole handshake message that is not a ClientHello.
+    auto server_hello = record;
+    server_hello[5] = 0x02;
+    EXPECT_FALSE(client_hello_complete(server_hello.data(), server_hello.size()));
+}
+
 // Found by client_hello_fuzz: a record the reader could not take after a complete ClientHello
 // made the whole read fail, so the answer depended on where the peer's bytes happened to end.
 TEST(ClientHello, BytesAfterACompleteHelloChangeNothing) {

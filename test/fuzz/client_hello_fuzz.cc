@@ -13,13 +13,14 @@
 
 namespace {
 
+using handshaked::tls::client_hello_complete;
 using handshaked::tls::ClientHelloOffer;
 using handshaked::tls::read_client_hello;
 
 bool same(const ClientHelloOffer& a, const ClientHelloOffer& b) {
     return a.complete == b.complete && a.cipher_suites == b.cipher_suites &&
-           a.supported_groups == b.supported_groups && a.offers_psk_ke == b.offers_psk_ke &&
-           a.offers_psk_dhe_ke == b.offers_psk_dhe_ke;
+           a.supported_groups == b.supported_groups && a.sends_key_share == b.sends_key_share &&
+           a.offers_psk_ke == b.offers_psk_ke && a.offers_psk_dhe_ke == b.offers_psk_dhe_ke;
 }
 
 void check_shape(const std::optional<ClientHelloOffer>& offer, std::size_t size) {
@@ -28,9 +29,12 @@ void check_shape(const std::optional<ClientHelloOffer>& offer, std::size_t size)
     FUZZ_CHECK(offer->cipher_suites.size() * 2 <= size);
     if (!offer->complete) {
         FUZZ_CHECK(!offer->supported_groups);
-        FUZZ_CHECK(!offer->offers_psk_ke && !offer->offers_psk_dhe_ke);
+        FUZZ_CHECK(!offer->offers_psk_ke && !offer->offers_psk_dhe_ke && !offer->sends_key_share);
     }
-    if (offer->supported_groups) FUZZ_CHECK(offer->supported_groups->size() * 2 <= size);
+    if (offer->supported_groups) {
+        FUZZ_CHECK(!offer->supported_groups->empty());
+        FUZZ_CHECK(offer->supported_groups->size() * 2 <= size);
+    }
 }
 
 }  // namespace
@@ -38,6 +42,9 @@ void check_shape(const std::optional<ClientHelloOffer>& offer, std::size_t size)
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const auto whole = read_client_hello(data, size);
     check_shape(whole, size);
+    // The header walk that gates the parse agrees with the parse on completeness.
+    const bool complete = client_hello_complete(data, size);
+    if (whole) FUZZ_CHECK(whole->complete == complete);
 
     // A complete answer from a prefix is the answer for the whole input.
     for (const std::size_t cut : {size / 2, size > 0 ? size - 1 : 0}) {

@@ -32,8 +32,8 @@ enum class KeyMatch : std::uint8_t {
     kUnreadable,   // the certificate or key could not be parsed
     kUnsupported,  // neither RSA nor ECDSA: the caller falls back to wolfSSL's own check
 };
-// Compares public keys itself: wolfSSL 5.5.4's check_private_key accepts any EC key of the
-// right curve.
+// Compares public keys itself rather than trusting the library's check_private_key, which in
+// wolfSSL 5.5.4 accepted any EC key of the right curve (test/engine/config_test.cc pins this).
 KeyMatch key_matches_certificate(const std::uint8_t* cert_der, std::size_t cert_size,
                                  const std::uint8_t* key_der, std::size_t key_size);
 

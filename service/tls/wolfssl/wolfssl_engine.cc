@@ -878,17 +878,18 @@ bool WolfSslSession::check_client_hello() {
     // illegal_parameter. RFC 8446 4.1.1 wants handshake_failure (GnuTLS and OpenSSL send it):
     // the ClientHello is checked here, before wolfSSL sees its last bytes.
     if (client_hello_checked_) return true;
-    const auto offer = read_client_hello(client_hello_.data(), client_hello_.size());
-    if (!offer) {
+    if (!client_hello_complete(client_hello_.data(), client_hello_.size())) {
         client_hello_checked_ = client_hello_.size() >= kMaxClientHelloCapture;
-        return true;  // not complete yet, or not a ClientHello wolfSSL will take anyway
+        return true;  // not complete yet, or never will be within what we capture
     }
-    if (!offer->complete) return true;
     client_hello_checked_ = true;
-    if (!offer->supported_groups) return true;  // wolfSSL decides without the extension
-    // A client that offers psk_ke alone needs no group; wolfSSL takes psk_dhe_ke whenever the
-    // client offers it, and then needs a group in common like any other handshake.
-    if (params_.auth == AuthMode::kPsk && offer->offers_psk_ke && !offer->offers_psk_dhe_ke) {
+    const auto offer = read_client_hello(client_hello_.data(), client_hello_.size());
+    if (!offer || !offer->complete) return true;  // malformed: wolfSSL's own alert answers it
+    if (!offer->supported_groups) return true;    // wolfSSL decides without the extension
+    // A PSK client that offers psk_ke needs no group unless wolfSSL takes psk_dhe_ke, which it
+    // does whenever the client offers that mode and sends a key_share.
+    if (params_.auth == AuthMode::kPsk && offer->offers_psk_ke &&
+        !(offer->offers_psk_dhe_ke && offer->sends_key_share)) {
         return true;
     }
     for (const auto group : engine_->groups) {
@@ -897,12 +898,17 @@ bool WolfSslSession::check_client_hello() {
             return true;
         }
     }
+    // A list can hold thousands of entries; the log names the first few.
+    constexpr std::size_t kNamed = 16;
+    const auto& groups = *offer->supported_groups;
     std::string offered;
-    for (const std::uint16_t code : *offer->supported_groups) {
+    for (std::size_t i = 0; i < groups.size() && i < kNamed; ++i) {
         if (!offered.empty()) offered += ", ";
-        offered += offered_group_name(code);
+        offered += offered_group_name(groups[i]);
     }
-    no_common_group_ = offered.empty() ? std::string("none") : offered;
+    if (groups.size() > kNamed)
+        offered += " and " + std::to_string(groups.size() - kNamed) + " more";
+    no_common_group_ = offered;
     return false;
 }
 
