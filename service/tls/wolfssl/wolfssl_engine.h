@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The wolfSSL (5.5.x) implementation of TlsEngine: TLS 1.3 only, kTLS-capable suites only, no
+// The wolfSSL implementation of TlsEngine: TLS 1.3 only, kTLS-capable suites only, no
 // session tickets, contexts built once per configuration.
 #pragma once
 
