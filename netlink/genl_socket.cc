@@ -18,9 +18,14 @@ namespace handshaked::netlink {
 namespace {
 
 constexpr std::size_t kReceiveBufferSize = 64 * 1024;
-// The multicast socket's kernel buffer: large enough for a reconnect storm of READYs; an overrun
-// beyond it is survived by draining with ACCEPT.
-constexpr int kMulticastBufferBytes = 1 << 20;
+// The READY socket's kernel buffer. Every listener gets every READY; when none has room, the
+// kernel fails the consumer's submit with ESRCH. nl_socket_set_buffer_size() is capped by
+// net.core.rmem_max (212992 by default, about 500 queued READYs), which a burst of 1,000 loopback
+// pairs overran while both workers were busy with crypto (929 and 991 drops, 1,518 of 2,000
+// submits ESRCH). SO_RCVBUFFORCE is not capped; it needs CAP_NET_ADMIN, which ACCEPT needs anyway.
+// 4 MiB holds about 5,000 READYs; the memory is the kernel's, used only while READYs queue up. An
+// overrun beyond it is survived by draining with ACCEPT.
+constexpr int kReadyBufferBytes = 4 << 20;
 
 Error netlink_error(const std::string& what, int libnl_error) {
     return make_error(Failure::kLocalFault, what + ": " + nl_geterror(libnl_error));
@@ -119,8 +124,13 @@ Result<ReadyListener> ReadyListener::open(const KernelFamily& family) {
         return netlink_error("netlink: join group tlshd", rc);
     if (int rc = nl_socket_set_nonblocking(sk); rc < 0)
         return netlink_error("netlink: non-blocking", rc);
-    nl_socket_set_buffer_size(sk, kMulticastBufferBytes, 0);
     ReadyListener listener;
+    const int size = kReadyBufferBytes;
+    if (setsockopt(nl_socket_get_fd(sk), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0) {
+        listener.buffer_note_ =
+            std::string("READY buffer capped by net.core.rmem_max (") + std::strerror(errno) + ")";
+        nl_socket_set_buffer_size(sk, kReadyBufferBytes, 0);
+    }
     listener.socket_ = std::move(socket.value());
     listener.family_id_ = family.family_id;
     return listener;

@@ -46,10 +46,13 @@ public:
     };
     // Read everything queued without blocking.
     Result<Wakeup> read_notifications();
+    // Empty, or why the socket got a smaller buffer than it asked for (for the log).
+    const std::string& buffer_note() const { return buffer_note_; }
 
 private:
     NlSockPtr socket_;
     std::uint16_t family_id_ = 0;
+    std::string buffer_note_;
 };
 
 // An ACCEPT that the kernel answered but that could not be parsed: the fd is ours regardless.

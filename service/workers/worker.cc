@@ -22,18 +22,10 @@ namespace handshaked::workers {
 namespace {
 
 constexpr int kMaxEvents = 128;
-// Every worker's READY socket gets every READY; when none has room, the kernel fails the
-// consumer's submit with ESRCH. nl_socket_set_buffer_size() is capped by net.core.rmem_max
-// (212992 by default, about 500 queued READYs), which a burst of 1,000 loopback pairs overran
-// while both workers were busy with crypto (929 and 991 drops, 1,518 of 2,000 submits ESRCH).
-// SO_RCVBUFFORCE is not capped; it needs CAP_NET_ADMIN, which ACCEPT needs anyway. 4 MiB holds
-// about 5,000 READYs; the memory is the kernel's, used only while READYs queue up.
-constexpr int kReadyBufferBytes = 4 << 20;
-// A worker without jobs for this long (after start-up too) returns its TLS library's per-thread
-// caches, free heap and the unused part of its stack to the system: glibc keeps freed memory in
-// its arenas, so idle RSS would stay at the last burst's peak, and after start-up would include
-// what building the engine allocated and freed again. Rebuilding wolfSSL's EC tables costs the
-// next ECDSA handshake a few milliseconds natively, nothing next to a second of idleness.
+// A worker without jobs for this long (after start-up too) returns free heap and the unused part
+// of its stack to the system: glibc keeps freed memory in its arenas, so idle RSS would stay at
+// the last burst's peak, and after start-up would include what building the engine allocated and
+// freed again. (wolfSSL's SP math keeps no per-thread tables, so nothing has to be rebuilt.)
 constexpr int kIdleReleaseMs = 1000;
 
 // A handshake touches a few hundred KiB of its worker's stack (wolfSSL keeps big-number
@@ -77,11 +69,7 @@ Result<void> Worker::open() {
     auto listener = netlink::ReadyListener::open(context_.family);
     if (!listener) return listener.error();
     listener_ = std::make_unique<netlink::ReadyListener>(std::move(listener.value()));
-    const int ready_buffer = kReadyBufferBytes;
-    if (setsockopt(listener_->fd(), SOL_SOCKET, SO_RCVBUFFORCE, &ready_buffer,
-                   sizeof ready_buffer) != 0)
-        log::warning(std::string("worker: READY buffer capped by net.core.rmem_max: ") +
-                     std::strerror(errno));
+    if (!listener_->buffer_note().empty()) log::warning("worker: " + listener_->buffer_note());
     auto channel = netlink::RequestChannel::open(context_.family);
     if (!channel) return channel.error();
     channel_ = std::make_unique<netlink::RequestChannel>(std::move(channel.value()));
