@@ -161,11 +161,20 @@ TEST(Failure, Ipv6LiteralNotInTheIpSans) {
 }
 
 TEST(Failure, IpLiteralIsNotMatchedAgainstDnsSans) {
-    // The DNS SAN "localhost" must not satisfy a peername that is an address.
+    // server-dns-only has "127.0.0.1" as a DNS SAN and as its CN, but no IP SAN: an address
+    // peername is matched against IP SANs only, so this must fail ...
+    expect_rejected_by_client({"server-dns-only.pem", "server-dns-only.key", "127.0.0.1"},
+                              "bad_certificate");
+    // ... while the same address in an IP SAN passes, and the certificate is otherwise good.
     TcpPair pair;
     auto hs = cert_handshake(pair, {"server-ec.pem", "server-ec.key", "127.0.0.1"});
     ASSERT_TRUE(hs.client);
-    EXPECT_EQ(hs.client_progress, Progress::kDone) << hs.client->error().message;  // IP SAN
+    EXPECT_EQ(hs.client_progress, Progress::kDone) << hs.client->error().message;
+    TcpPair by_name;
+    auto named =
+        cert_handshake(by_name, {"server-dns-only.pem", "server-dns-only.key", "localhost"});
+    ASSERT_TRUE(named.client);
+    EXPECT_EQ(named.client_progress, Progress::kDone) << named.client->error().message;
 }
 
 // ---- client certificate ------------------------------------------------------------------

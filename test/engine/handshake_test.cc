@@ -378,16 +378,6 @@ TEST(Handshake, OwnCredentialsOverrideConfiguredOnes) {
     EXPECT_EQ(hs.server->verified_peer_certificate(), read_test_file("client-ec.der"));
 }
 
-TEST(Handshake, UnauthenticatedServerRequestIsServedLikeX509) {
-    auto client_engine = make_engine(test_config());
-    auto server_engine = make_engine(server_with("server-ec.pem", "server-ec.key"));
-    ASSERT_TRUE(client_engine && server_engine);
-    TcpPair pair;
-    auto hs = run_handshake(*client_engine, client_params(AuthMode::kUnauthenticated),
-                            *server_engine, server_params(AuthMode::kUnauthenticated), pair);
-    check_key_material(hs, pair, Cipher::kAes128Gcm);
-}
-
 // ---- PSK ---------------------------------------------------------------------------------
 
 struct PskRun {

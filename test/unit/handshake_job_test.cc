@@ -96,9 +96,11 @@ public:
     std::unique_ptr<ScriptedSession> next;
     tls::SessionParams last_params;
     bool start_fails = false;
+    int starts = 0;
 
     Result<std::unique_ptr<tls::TlsSession>> start_session(int,
                                                            tls::SessionParams params) override {
+        ++starts;
         last_params = std::move(params);
         if (start_fails)
             return make_error(Failure::kMissingCredentials, "no server certificate configured");
@@ -387,6 +389,16 @@ TEST_F(JobTest, MissingServerCredentialsAreEio) {
     auto job = make_job(request(Role::kServer, AuthMode::kX509));
     EXPECT_EQ(job->start(), Wait::kNothing);
     EXPECT_EQ(job->result().status(), static_cast<std::uint32_t>(EIO));
+    EXPECT_EQ(sockets_.outstanding, 0);
+}
+
+// No kernel consumer sends it (a TLS server always presents a certificate or uses a PSK): the job
+// answers EIO without starting a TLS session.
+TEST_F(JobTest, ServerRequestWithoutAuthenticationIsRefused) {
+    auto job = make_job(request(Role::kServer, AuthMode::kUnauthenticated));
+    EXPECT_EQ(job->start(), Wait::kNothing);
+    EXPECT_EQ(job->result().status(), static_cast<std::uint32_t>(EIO));
+    EXPECT_EQ(engine_.starts, 0);
     EXPECT_EQ(sockets_.outstanding, 0);
 }
 
