@@ -81,6 +81,7 @@ Result<void> Daemon::start() {
 }
 
 Result<void> Daemon::reload() {
+    const std::lock_guard lock(reload_mutex_);
     auto snapshot = build_snapshot(config_path_);
     if (!snapshot) {
         log::error("reload refused, keeping the running configuration: " +

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,6 +24,7 @@ public:
     // Load the configuration, find the kernel's family, open and start the workers.
     Result<void> start();
     // Re-read the configuration; on any error the running one stays and the error is returned.
+    // SIGHUP (main thread) and D-Bus Reload() (the bus thread) may call it at once: one at a time.
     Result<void> reload();
     // Stop accepting, answer every job in flight, join the workers.
     void stop();
@@ -40,6 +42,7 @@ private:
     std::vector<std::unique_ptr<workers::Worker>> workers_;
     std::vector<std::thread> threads_;
     bool kernel_unsupported_ = false;
+    std::mutex reload_mutex_;  // serialises reload(): building, linking keyrings, the swap
 };
 
 }  // namespace handshaked

@@ -138,12 +138,18 @@ void Worker::run() {
             }
         }
         expire_deadlines();
+        release_delayed_done();
         if (requests_may_be_pending_) drain_requests();
     }
-    // Every job still running gets its DONE before the worker goes.
+    // Every job still running gets its DONE before the worker goes; held-back DONEs go now.
+    delayed_done_.clear();
     while (!jobs_.empty()) {
         const int fd = jobs_.begin()->first;
-        apply(fd, jobs_.begin()->second.job->on_shutdown());
+        if (jobs_.begin()->second.done_delayed) {
+            finish(fd);
+        } else {
+            apply(fd, jobs_.begin()->second.job->on_shutdown());
+        }
     }
 }
 
@@ -272,14 +278,21 @@ void Worker::apply(int fd, job::Wait wait) {
 }
 
 void Worker::finish(int fd) {
-    auto node = jobs_.extract(fd);
+    auto entry = jobs_.find(fd);
+    if (entry == jobs_.end()) return;
+    if (const int delay = entry->second.snapshot->config.delay_done_s;
+        delay > 0 && !entry->second.done_delayed && !stopping_) {
+        // tlshd's [debug] delay_done test hook: the DONE goes out later, from the loop.
+        entry->second.done_delayed = true;
+        deadlines_.erase({entry->second.job->deadline(), fd});
+        delayed_done_.emplace(job::Clock::now() + std::chrono::seconds(delay), fd);
+        return;
+    }
+    auto node = jobs_.extract(entry);
     ActiveJob& active = node.mapped();
     const auto& job = *active.job;
     const auto& snapshot = job.snapshot();
     deadlines_.erase({job.deadline(), fd});
-
-    if (active.snapshot->config.delay_done_s > 0)  // tlshd's [debug] delay_done test hook
-        std::this_thread::sleep_for(std::chrono::seconds(active.snapshot->config.delay_done_s));
 
     // DONE before close: the kernel finds the request through this fd.
     if (auto done = channel_->done(job.result()); !done) {
@@ -311,6 +324,15 @@ void Worker::finish(int fd) {
     // that stopped draining at capacity drains again on its next loop.
 }
 
+void Worker::release_delayed_done() {
+    const auto now = job::Clock::now();
+    while (!delayed_done_.empty() && delayed_done_.begin()->first <= now) {
+        const int fd = delayed_done_.begin()->second;
+        delayed_done_.erase(delayed_done_.begin());
+        finish(fd);
+    }
+}
+
 void Worker::expire_deadlines() {
     const auto now = job::Clock::now();
     std::vector<int> expired;
@@ -324,8 +346,10 @@ void Worker::expire_deadlines() {
 
 int Worker::epoll_timeout_ms() const {
     if (jobs_.empty()) return idle_memory_released_ ? -1 : kIdleReleaseMs;
-    if (deadlines_.empty()) return -1;
-    const auto earliest = deadlines_.begin()->first;
+    if (deadlines_.empty() && delayed_done_.empty()) return -1;
+    auto earliest = job::Clock::time_point::max();
+    if (!deadlines_.empty()) earliest = deadlines_.begin()->first;
+    if (!delayed_done_.empty()) earliest = std::min(earliest, delayed_done_.begin()->first);
     auto wait =
         std::chrono::duration_cast<std::chrono::milliseconds>(earliest - job::Clock::now()).count();
     return static_cast<int>(std::clamp<long long>(wait + 1, 0, 60'000));

@@ -74,6 +74,7 @@ private:
         std::shared_ptr<ServiceSnapshot> snapshot;
         job::Wait waiting_for = job::Wait::kNothing;
         job::JobState reported_state = job::JobState::kAccepted;  // what the registry last saw
+        bool done_delayed = false;  // finished, its DONE held back by [debug] delay_done
     };
 
     // ACCEPT until the kernel has nothing pending or this worker is full; returns how many.
@@ -85,6 +86,8 @@ private:
     void finish(int fd);
     void answer_rejected(const netlink::RejectedAccept& rejected);
     void expire_deadlines();
+    // Sends the DONEs that [debug] delay_done held back and whose time has come.
+    void release_delayed_done();
     // Give free heap and unused stack back to the system (after kIdleReleaseMs idle).
     void release_idle_memory();
     int epoll_timeout_ms() const;
@@ -103,6 +106,9 @@ private:
     // The jobs' deadlines in order: the loop reads the earliest after every wake-up, and a scan
     // of jobs_ there cost O(jobs) per event (up to 512 per worker).
     std::set<std::pair<job::Clock::time_point, int>> deadlines_;
+    // Finished jobs whose DONE waits for [debug] delay_done, by when it is due: the loop goes on
+    // serving the worker's other jobs meanwhile (tlshd sleeps in a process of its own).
+    std::set<std::pair<job::Clock::time_point, int>> delayed_done_;
     LinuxSocketOps socket_ops_;
     LinuxKtlsInstaller ktls_;
 };
