@@ -114,3 +114,25 @@ inline std::optional<GenlMessage> read_genl(std::span<const std::uint8_t> bytes)
 }
 
 }  // namespace handshaked::fuzz
+
+// Built for corpus_replay_test (test/fuzz/BUILD names each target with -DHANDSHAKED_FUZZ_TARGET
+// and renames its entry point): the target registers itself, so the replay needs no list.
+namespace handshaked::fuzz {
+using FuzzEntry = int (*)(const std::uint8_t*, std::size_t);
+struct RegisteredTarget {
+    const char* name;
+    FuzzEntry run;
+};
+bool register_target(const char* name, FuzzEntry run);
+const std::vector<RegisteredTarget>& registered_targets();
+}  // namespace handshaked::fuzz
+
+#ifdef HANDSHAKED_FUZZ_TARGET
+#define HANDSHAKED_FUZZ_STRING2(x) #x
+#define HANDSHAKED_FUZZ_STRING(x) HANDSHAKED_FUZZ_STRING2(x)
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
+namespace {
+[[maybe_unused]] const bool fuzz_target_registered = handshaked::fuzz::register_target(
+    HANDSHAKED_FUZZ_STRING(HANDSHAKED_FUZZ_TARGET), &LLVMFuzzerTestOneInput);
+}  // namespace
+#endif

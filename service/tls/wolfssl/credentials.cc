@@ -27,24 +27,12 @@
 #include <cstring>
 #include <mutex>
 
+#include "service/base/unique_fd.h"
+
 namespace handshaked::tls::wolf {
 namespace {
 
 constexpr std::size_t kMaxFileSize = 16 * 1024 * 1024;  // the system bundle is ~200 KiB
-
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 // Reads path into out (resized once to the file's size, so SecureBytes never reallocates).
 template <typename Buffer>
@@ -54,7 +42,7 @@ Result<void> read_into(const std::string& path, std::string_view what, Buffer& o
                      "cannot read " + std::string(what) + " " + path + ": " + std::strerror(err)};
     };
     if (path.empty()) return Error{Failure::kLocalFault, std::string(what) + ": no file name"};
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
     if (fd.get() < 0) return failed(errno);
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) return failed(errno);
