@@ -33,7 +33,8 @@ enum class KeyMatch : std::uint8_t {
     kUnsupported,  // neither RSA nor ECDSA: the caller falls back to wolfSSL's own check
 };
 // Compares public keys itself rather than trusting the library's check_private_key, which in
-// wolfSSL 5.5.4 accepted any EC key of the right curve (test/engine/config_test.cc pins this).
+// wolfSSL 5.5.4 accepted any EC key of the right curve (test/engine/engine_config_test.cc pins
+// this).
 KeyMatch key_matches_certificate(const std::uint8_t* cert_der, std::size_t cert_size,
                                  const std::uint8_t* key_der, std::size_t key_size);
 

@@ -1,82 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "service/tls/groups.h"
-#include "service/tls/psk_identity.h"
+// What a ClientHello offers, read from raw bytes (service/tls/client_hello.h).
+#include "service/tls/client_hello.h"
+
+#include <cstdint>
+#include <optional>
+#include <vector>
 
 #include <gtest/gtest.h>
 
-#include "service/tls/client_hello.h"
-#include "service/tls/peername.h"
-
 namespace handshaked::tls {
 namespace {
-
-TEST(PskIdentity, NvmeIdentitiesChooseTheHash) {
-    EXPECT_EQ(nvme_psk_hash("NVMe0R01 nqn.host nqn.subsys"), PskHash::kSha256);
-    EXPECT_EQ(nvme_psk_hash("NVMe0G02 nqn.host nqn.subsys"), PskHash::kSha384);
-    EXPECT_EQ(nvme_psk_hash("NVMe1R01 nqn.host nqn.subsys digest=="), PskHash::kSha256);
-    EXPECT_EQ(nvme_psk_hash("NVMe1G02 nqn.host nqn.subsys digest=="), PskHash::kSha384);
-    EXPECT_EQ(nvme_psk_hash("NVMe0R01"), PskHash::kSha256);
-}
-
-TEST(PskIdentity, NvmeIdentitiesWithOtherHashesAreRejected) {
-    for (const char* id : {"NVMe0R00 h s", "NVMe0R03 h s", "NVMe1G10 h s", "NVMe0R99 h s"}) {
-        EXPECT_TRUE(parse_nvme_psk_identity(id).has_value()) << id;
-        EXPECT_EQ(nvme_psk_hash(id), std::nullopt) << id;
-        EXPECT_EQ(psk_hash_for(id, 32), std::nullopt) << id;
-        EXPECT_EQ(psk_hash_for(id, 48), std::nullopt) << id;
-    }
-}
-
-TEST(PskIdentity, ParsedFields) {
-    const auto parsed = parse_nvme_psk_identity("NVMe1G02 host subsys digest");
-    ASSERT_TRUE(parsed.has_value());
-    EXPECT_EQ(parsed->version, 1u);
-    EXPECT_EQ(parsed->type, 'G');
-    EXPECT_EQ(parsed->hash, 2u);
-}
-
-TEST(PskIdentity, NotNvmeShaped) {
-    for (const char* id :
-         {"", "NVMe", "NVMe0R0", "nvme0R01 h s", "NVMe0X01 h s", "NVMeAR01 h s", "NVMe0R1x h s",
-          "NVMe0R012 h s", "NVMe0R01:h s", " NVMe0R01 h s", "plain"}) {
-        EXPECT_FALSE(parse_nvme_psk_identity(id).has_value()) << '"' << id << '"';
-        EXPECT_EQ(nvme_psk_hash(id), std::nullopt) << id;
-    }
-    // Embedded NUL: the first 8 characters are NVMe-shaped, the 9th is not a space.
-    EXPECT_FALSE(parse_nvme_psk_identity(std::string_view("NVMe0R01\0x", 10)).has_value());
-}
-
-TEST(PskIdentity, OtherIdentitiesGoByKeyLength) {
-    EXPECT_EQ(psk_hash_for("nfs", 48), PskHash::kSha384);
-    EXPECT_EQ(psk_hash_for("nfs", 32), PskHash::kSha256);
-    EXPECT_EQ(psk_hash_for("nfs", 16), PskHash::kSha256);
-    EXPECT_EQ(psk_hash_for("nfs", 64), PskHash::kSha256);
-    // The NVMe field wins over the length.
-    EXPECT_EQ(psk_hash_for("NVMe0R01 h s", 48), PskHash::kSha256);
-    EXPECT_EQ(psk_hash_for("NVMe0R02 h s", 32), PskHash::kSha384);
-}
-
-TEST(Peername, AddressLiterals) {
-    auto v4 = parse_ip_literal("127.0.0.1");
-    ASSERT_TRUE(v4.has_value());
-    EXPECT_EQ(v4->size, 4u);
-    EXPECT_EQ(v4->bytes[0], 127);
-    EXPECT_EQ(v4->bytes[3], 1);
-
-    auto v6 = parse_ip_literal("::1");
-    ASSERT_TRUE(v6.has_value());
-    EXPECT_EQ(v6->size, 16u);
-    EXPECT_EQ(v6->bytes[15], 1);
-    EXPECT_EQ(parse_ip_literal("[::1]"), v6);
-    EXPECT_EQ(parse_ip_literal("fe80::1%eth0")->bytes[0], 0xfe);
-}
-
-TEST(Peername, DnsNames) {
-    for (const char* name : {"", "localhost", "server.example", "127.0.0.1.example", "127.1",
-                             "1.2.3", "[127.0.0.1]", "::g", "256.0.0.1"}) {
-        EXPECT_FALSE(parse_ip_literal(name).has_value()) << name;
-    }
-}
 
 // A ClientHello record: header, handshake header, version, random, session id, suites, then
 // compression methods and the extensions block (empty unless given).
@@ -299,14 +232,6 @@ TEST(ClientHello, BytesAfterACompleteHelloChangeNothing) {
         EXPECT_EQ(offer->supported_groups, alone->supported_groups);
         EXPECT_EQ(offer->offers_psk_dhe_ke, alone->offers_psk_dhe_ke);
     }
-}
-
-TEST(Groups, OfferedGroupNames) {
-    EXPECT_EQ(offered_group_name(4588), "X25519MLKEM768");
-    EXPECT_EQ(offered_group_name(23), "secp256r1");
-    EXPECT_EQ(offered_group_name(256), "ffdhe2048");
-    EXPECT_EQ(offered_group_name(30), "x448");
-    EXPECT_EQ(offered_group_name(0x0a0a), "0x0a0a");  // a GREASE value
 }
 
 }  // namespace
