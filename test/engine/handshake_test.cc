@@ -16,6 +16,8 @@ extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
 #endif
 
 #include <algorithm>
+#include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -135,13 +137,21 @@ void check_key_material(Handshake& hs, TcpPair& pair, Cipher expected) {
 
 // ---- server certificate only (client "unauthenticated") ----------------------------------
 
-TEST(Handshake, ClientUnauthEcdsaServerAesGcm) {
+// An anonymous client against the configured ECDSA server: the most common pair of requests.
+Handshake anonymous_client_handshake(
+    TcpPair& pair, std::optional<std::string> peername = "localhost",
+    const std::function<void(tls::TlsSession&, tls::TlsSession&)>& before = {}) {
     auto client_engine = make_engine(test_config());
     auto server_engine = make_engine(server_with("server-ec.pem", "server-ec.key"));
-    ASSERT_TRUE(client_engine && server_engine);
+    EXPECT_TRUE(client_engine && server_engine);
+    if (!client_engine || !server_engine) return {};
+    return run_handshake(*client_engine, client_params(AuthMode::kUnauthenticated, peername),
+                         *server_engine, server_params(AuthMode::kX509), pair, before);
+}
+
+TEST(Handshake, ClientUnauthEcdsaServerAesGcm) {
     TcpPair pair;
-    auto hs = run_handshake(*client_engine, client_params(AuthMode::kUnauthenticated),
-                            *server_engine, server_params(AuthMode::kX509), pair);
+    auto hs = anonymous_client_handshake(pair);
     check_key_material(hs, pair, Cipher::kAes128Gcm);
     // The client verified the server's leaf; the server got no client certificate.
     EXPECT_EQ(hs.client->verified_peer_certificate(), read_test_file("server-ec.der"));
@@ -155,12 +165,8 @@ TEST(Handshake, ClientUnauthEcdsaServerAesGcm) {
 // pending is allowed), so here both ends exchange application records through wolfSSL first,
 // and the exported keys must continue where wolfSSL stopped (a hard-coded 0 fails on both).
 TEST(Handshake, ExportedSequenceNumbersContinueWolfSslsRecordState) {
-    auto client_engine = make_engine(test_config());
-    auto server_engine = make_engine(server_with("server-ec.pem", "server-ec.key"));
-    ASSERT_TRUE(client_engine && server_engine);
     TcpPair pair;
-    auto hs = run_handshake(*client_engine, client_params(AuthMode::kUnauthenticated),
-                            *server_engine, server_params(AuthMode::kX509), pair);
+    auto hs = anonymous_client_handshake(pair);
     ASSERT_EQ(hs.client_progress, Progress::kDone) << hs.client->error().message;
     ASSERT_EQ(hs.server_progress, Progress::kDone) << hs.server->error().message;
     for (const char* text : {"one", "two", "three"}) {
@@ -266,15 +272,11 @@ TEST(Handshake, ClientUnauthAes256GcmWithChainFile) {
 }
 
 TEST(Handshake, ClientUnauthAes128Ccm) {
-    auto client_engine = make_engine(test_config());
-    auto server_engine = make_engine(server_with("server-ec.pem", "server-ec.key"));
-    ASSERT_TRUE(client_engine && server_engine);
     TcpPair pair;
-    auto hs = run_handshake(*client_engine, client_params(AuthMode::kUnauthenticated),
-                            *server_engine, server_params(AuthMode::kX509), pair,
-                            [](tls::TlsSession& client, tls::TlsSession&) {
-                                restrict_ciphers(client, "TLS13-AES128-CCM-SHA256");
-                            });
+    auto hs = anonymous_client_handshake(pair, "localhost",
+                                         [](tls::TlsSession& client, tls::TlsSession&) {
+                                             restrict_ciphers(client, "TLS13-AES128-CCM-SHA256");
+                                         });
     check_key_material(hs, pair, Cipher::kAes128Ccm);
 }
 
@@ -289,24 +291,16 @@ std::optional<std::string> server_sni(tls::TlsSession& server) {
 }
 
 TEST(Handshake, SniForDnsNames) {
-    auto client_engine = make_engine(test_config());
-    auto server_engine = make_engine(server_with("server-ec.pem", "server-ec.key"));
-    ASSERT_TRUE(client_engine && server_engine);
     TcpPair pair;
-    auto hs = run_handshake(*client_engine, client_params(AuthMode::kUnauthenticated),
-                            *server_engine, server_params(AuthMode::kX509), pair);
+    auto hs = anonymous_client_handshake(pair);
     ASSERT_EQ(hs.client_progress, Progress::kDone) << hs.client->error().message;
     ASSERT_EQ(hs.server_progress, Progress::kDone) << hs.server->error().message;
     EXPECT_EQ(server_sni(*hs.server), "localhost");
 }
 
 TEST(Handshake, IpLiteralPeernameMatchesIpSanWithoutSni) {
-    auto client_engine = make_engine(test_config());
-    auto server_engine = make_engine(server_with("server-ec.pem", "server-ec.key"));
-    ASSERT_TRUE(client_engine && server_engine);
     TcpPair pair;
-    auto hs = run_handshake(*client_engine, client_params(AuthMode::kUnauthenticated, "127.0.0.1"),
-                            *server_engine, server_params(AuthMode::kX509), pair);
+    auto hs = anonymous_client_handshake(pair, "127.0.0.1");
     check_key_material(hs, pair, Cipher::kAes128Gcm);
     EXPECT_EQ(server_sni(*hs.server), std::nullopt);
 }

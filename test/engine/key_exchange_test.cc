@@ -2,6 +2,9 @@
 // Key exchange groups between two wolfSSL engines: each ML-KEM hybrid pinned on either side,
 // the default (hybrid first) against a classical-only peer, and peers with no group in common.
 #include <cerrno>
+#include <functional>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -34,6 +37,26 @@ Handshake handshake(const tls::EngineConfig& client_config, const tls::EngineCon
     if (!client_engine || !server_engine) return {};
     return run_handshake(*client_engine, client_params(AuthMode::kUnauthenticated), *server_engine,
                          server_params(AuthMode::kX509), pair);
+}
+
+// Runs a PSK handshake with one PSK both ends know (serial 77), each end with its own groups.
+Handshake psk_handshake(
+    const tls::EngineConfig& client_config, const tls::EngineConfig& server_config, TcpPair& pair,
+    const std::function<void(tls::TlsSession&, tls::TlsSession&)>& before = {}) {
+    auto client_engine = make_engine(client_config);
+    auto server_engine = make_engine(server_config);
+    EXPECT_TRUE(client_engine && server_engine);
+    if (!client_engine || !server_engine) return {};
+    const auto psk = make_psk("group-test", 32, 77);
+    auto client = client_params(AuthMode::kPsk, std::nullopt);
+    client.client_psks = {psk};
+    auto server = server_params(AuthMode::kPsk);
+    server.server_psk_lookup = [psk](std::string_view id) -> std::optional<tls::PskKey> {
+        if (id == psk.identity) return psk;
+        return std::nullopt;
+    };
+    return run_handshake(*client_engine, std::move(client), *server_engine, std::move(server), pair,
+                         before);
 }
 
 void expect_group(const Handshake& hs, KeyExchangeGroup group) {
@@ -99,18 +122,9 @@ TEST(KeyExchange, HelloRetryRequestForAGroupWithoutKeyShare) {
 }
 
 TEST(KeyExchange, PskHandshakesUseTheGroupsToo) {
-    auto engine = make_engine(with_groups(test_config(), {KeyExchangeGroup::kSecp256r1MlKem768}));
-    ASSERT_TRUE(engine);
-    const auto psk = make_psk("group-test", 32, 77);
-    auto client = client_params(AuthMode::kPsk, std::nullopt);
-    client.client_psks = {psk};
-    auto server = server_params(AuthMode::kPsk);
-    server.server_psk_lookup = [psk](std::string_view id) -> std::optional<tls::PskKey> {
-        if (id == psk.identity) return psk;
-        return std::nullopt;
-    };
+    const auto config = with_groups(test_config(), {KeyExchangeGroup::kSecp256r1MlKem768});
     TcpPair pair;
-    auto hs = run_handshake(*engine, std::move(client), *engine, std::move(server), pair);
+    auto hs = psk_handshake(config, config, pair);
     expect_group(hs, KeyExchangeGroup::kSecp256r1MlKem768);
     EXPECT_EQ(hs.client->used_psk_serial(), 77);
 }
@@ -140,21 +154,10 @@ TEST(KeyExchange, NoCommonGroupFailsOnBothSides) {
 
 // The same through a PSK server: the check does not depend on the authentication.
 TEST(KeyExchange, NoCommonGroupFailsOnAPskServerToo) {
-    auto client_engine = make_engine(with_groups(test_config(), {KeyExchangeGroup::kX25519}));
-    auto server_engine =
-        make_engine(with_groups(test_config(), {KeyExchangeGroup::kSecp256r1MlKem768}));
-    ASSERT_TRUE(client_engine && server_engine);
-    const auto psk = make_psk("group-test", 32, 78);
-    auto client = client_params(AuthMode::kPsk, std::nullopt);
-    client.client_psks = {psk};
-    auto server = server_params(AuthMode::kPsk);
-    server.server_psk_lookup = [psk](std::string_view id) -> std::optional<tls::PskKey> {
-        if (id == psk.identity) return psk;
-        return std::nullopt;
-    };
     TcpPair pair;
     auto hs =
-        run_handshake(*client_engine, std::move(client), *server_engine, std::move(server), pair);
+        psk_handshake(with_groups(test_config(), {KeyExchangeGroup::kX25519}),
+                      with_groups(test_config(), {KeyExchangeGroup::kSecp256r1MlKem768}), pair);
     ASSERT_TRUE(hs.client && hs.server);
     EXPECT_EQ(hs.client_progress, Progress::kFailed);
     EXPECT_EQ(hs.server_progress, Progress::kFailed);
@@ -168,21 +171,10 @@ TEST(KeyExchange, NoCommonGroupFailsOnAPskServerToo) {
 
 // psk_ke needs no group: a PSK client that offers only that mode is served whatever the groups.
 TEST(KeyExchange, PskKeOnlyClientNeedsNoGroupInCommon) {
-    auto client_engine = make_engine(with_groups(test_config(), {KeyExchangeGroup::kX25519}));
-    auto server_engine =
-        make_engine(with_groups(test_config(), {KeyExchangeGroup::kSecp256r1MlKem768}));
-    ASSERT_TRUE(client_engine && server_engine);
-    const auto psk = make_psk("psk-ke-only", 32, 79);
-    auto client = client_params(AuthMode::kPsk, std::nullopt);
-    client.client_psks = {psk};
-    auto server = server_params(AuthMode::kPsk);
-    server.server_psk_lookup = [psk](std::string_view id) -> std::optional<tls::PskKey> {
-        if (id == psk.identity) return psk;
-        return std::nullopt;
-    };
     TcpPair pair;
     auto hs =
-        run_handshake(*client_engine, std::move(client), *server_engine, std::move(server), pair,
+        psk_handshake(with_groups(test_config(), {KeyExchangeGroup::kX25519}),
+                      with_groups(test_config(), {KeyExchangeGroup::kSecp256r1MlKem768}), pair,
                       [](tls::TlsSession& c, tls::TlsSession&) { offer_only_psk_ke(c); });
     ASSERT_TRUE(hs.client && hs.server);
     EXPECT_EQ(hs.client_progress, Progress::kDone) << hs.client->error().message;
