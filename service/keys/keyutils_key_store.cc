@@ -244,4 +244,25 @@ std::vector<KeySerial> RequestKeyringLinks::unlink(const std::vector<KeySerial>&
     return unlinked;
 }
 
+AcceptKeyringScope::AcceptKeyringScope(RequestKeyringLinks& links)
+    : lock_(links.accept_mutex()), before_(RequestKeyringLinks::process_keyring_contents()) {}
+
+AcceptKeyringScope::~AcceptKeyringScope() {
+    if (added_ && !unlinked_) RequestKeyringLinks::unlink(*added_);
+}
+
+const std::vector<KeySerial>& AcceptKeyringScope::links_added() {
+    if (!added_) {
+        added_ = RequestKeyringLinks::added_links(before_,
+                                                  RequestKeyringLinks::process_keyring_contents());
+    }
+    return *added_;
+}
+
+std::vector<KeySerial> AcceptKeyringScope::unlink() {
+    const auto& added = links_added();
+    unlinked_ = true;
+    return RequestKeyringLinks::unlink(added);
+}
+
 }  // namespace handshaked::keys

@@ -69,4 +69,27 @@ private:
     std::mutex accept_mutex_;
 };
 
+// The routine above as one scope, held around one ACCEPT and the reading of its request's keys:
+// it takes the ACCEPT mutex and notes the process keyring's links; links_added() says which
+// links the ACCEPT added; they are removed by unlink() or, on any other way out, when the scope
+// ends, and only then may the next ACCEPT run.
+class AcceptKeyringScope {
+public:
+    explicit AcceptKeyringScope(RequestKeyringLinks& links);
+    ~AcceptKeyringScope();
+    AcceptKeyringScope(const AcceptKeyringScope&) = delete;
+    AcceptKeyringScope& operator=(const AcceptKeyringScope&) = delete;
+
+    // The links added since the scope began (looked up once, after the ACCEPT).
+    const std::vector<KeySerial>& links_added();
+    // Removes them now; returns the ones removed.
+    std::vector<KeySerial> unlink();
+
+private:
+    std::lock_guard<std::mutex> lock_;
+    std::vector<KeySerial> before_;
+    std::optional<std::vector<KeySerial>> added_;
+    bool unlinked_ = false;
+};
+
 }  // namespace handshaked::keys

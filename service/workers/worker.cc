@@ -173,28 +173,26 @@ int Worker::drain_requests() {
 }
 
 bool Worker::accept_one() {
-    // The kernel links the request's keyring into this process's keyring during ACCEPT. ACCEPTs
-    // are serialised so that the link this one added is known to be this request's; the job
-    // reads its key material while the link exists, and the link goes before the next ACCEPT.
+    // The kernel links the request's keyring into this process's keyring during ACCEPT; the
+    // scope serialises ACCEPTs so that link is known to be this request's, and removes it once
+    // the job has read its key material (keys/keyutils_key_store.h).
     ActiveJob active;
     {
-        std::lock_guard lock(context_.keyring_links.accept_mutex());
-        auto before = keys::RequestKeyringLinks::process_keyring_contents();
+        keys::AcceptKeyringScope keyrings(context_.keyring_links);
         auto accepted = channel_->accept();
         if (!accepted) {
             log::error(accepted.error().message);
             return false;
         }
         if (std::holds_alternative<std::monostate>(accepted.value())) return false;
-        const auto added = keys::RequestKeyringLinks::added_links(
-            before, keys::RequestKeyringLinks::process_keyring_contents());
+        const auto added = keyrings.links_added();
         if (auto* rejected = std::get_if<netlink::RejectedAccept>(&accepted.value())) {
-            keys::RequestKeyringLinks::unlink(added);
+            keyrings.unlink();
             answer_rejected(*rejected);
             return true;
         }
         if (auto* failed = std::get_if<netlink::FailedAccept>(&accepted.value())) {
-            keys::RequestKeyringLinks::unlink(added);
+            keyrings.unlink();
             log::error(failed->error.message);
             return true;  // that request is gone; the ones behind it still wait
         }
@@ -203,7 +201,7 @@ bool Worker::accept_one() {
         if (!request.keyring && added.size() == 1) request.keyring = added.front();
         active = make_job(std::move(request));
         active.job->load_credentials();
-        for (KeySerial keyring : keys::RequestKeyringLinks::unlink(added))
+        for (KeySerial keyring : keyrings.unlink())
             log::debug("keyring " + std::to_string(keyring) + " read for handshake " +
                        std::to_string(active.job->snapshot().id) + " and unlinked again");
     }
