@@ -28,21 +28,21 @@ void raise_open_file_limit(unsigned workers, const config::Config& config) {
 
 }  // namespace
 
-Result<std::shared_ptr<workers::ServiceSnapshot>> build_snapshot(const std::string& path) {
-    auto snapshot = std::make_shared<workers::ServiceSnapshot>();
+Result<std::shared_ptr<ConfigGeneration>> build_generation(const std::string& path) {
+    auto generation = std::make_shared<ConfigGeneration>();
     if (path.empty()) {
-        snapshot->config = config::Config{};
+        generation->config = config::Config{};
     } else {
         auto loaded = config::load_config(path);
         if (!loaded) return loaded.error();
-        snapshot->config = std::move(loaded.value());
+        generation->config = std::move(loaded.value());
     }
-    auto engine = tls::make_wolfssl_engine(snapshot->config.engine);
+    auto engine = tls::make_wolfssl_engine(generation->config.engine);
     if (!engine) return engine.error();
-    snapshot->engine = std::move(engine.value());
-    snapshot->keys = std::make_unique<keys::KeyutilsKeyStore>(
-        snapshot->config.keyrings, snapshot->config.peer_certificate_lifetime_s);
-    return snapshot;
+    generation->engine = std::move(engine.value());
+    generation->keys = std::make_unique<keys::KeyutilsKeyStore>(
+        generation->config.keyrings, generation->config.peer_certificate_lifetime_s);
+    return generation;
 }
 
 Daemon::Daemon(std::string config_path) : config_path_(std::move(config_path)) {}
@@ -50,12 +50,12 @@ Daemon::Daemon(std::string config_path) : config_path_(std::move(config_path)) {
 Daemon::~Daemon() { stop(); }
 
 Result<void> Daemon::start() {
-    auto snapshot = build_snapshot(config_path_);
-    if (!snapshot) return snapshot.error();
-    log::set_loglevel(snapshot.value()->config.loglevel);
-    if (auto linked = snapshot.value()->keys->link_consumer_keyrings(); !linked)
+    auto generation = build_generation(config_path_);
+    if (!generation) return generation.error();
+    log::set_loglevel(generation.value()->config.loglevel);
+    if (auto linked = generation.value()->keys->link_consumer_keyrings(); !linked)
         return linked.error();
-    context_.snapshot.set(snapshot.value());
+    context_.generation.set(generation.value());
 
     auto family = netlink::discover_kernel_family();
     if (!family) {
@@ -65,9 +65,9 @@ Result<void> Daemon::start() {
     context_.family = family.value();
     log::info("kernel: " + context_.family.describe());
 
-    unsigned count = snapshot.value()->config.workers;
+    unsigned count = generation.value()->config.workers;
     if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
-    raise_open_file_limit(count, snapshot.value()->config);
+    raise_open_file_limit(count, generation.value()->config);
     for (unsigned i = 0; i < count; ++i) {
         auto worker = std::make_unique<workers::Worker>(static_cast<int>(i), context_);
         if (auto opened = worker->open(); !opened) return opened.error();
@@ -75,25 +75,25 @@ Result<void> Daemon::start() {
     }
     for (auto& worker : workers_) threads_.emplace_back([w = worker.get()] { w->run(); });
     log::info("serving the kernel's handshake requests with " + std::to_string(count) +
-              " workers (" + std::string(snapshot.value()->engine->library_name()) + ", config " +
+              " workers (" + std::string(generation.value()->engine->library_name()) + ", config " +
               (config_path_.empty() ? std::string("built-in defaults") : config_path_) + ")");
     return {};
 }
 
 Result<void> Daemon::reload() {
     const std::lock_guard lock(reload_mutex_);
-    auto snapshot = build_snapshot(config_path_);
-    if (!snapshot) {
+    auto generation = build_generation(config_path_);
+    if (!generation) {
         log::error("reload refused, keeping the running configuration: " +
-                   snapshot.error().message);
-        return snapshot.error();
+                   generation.error().message);
+        return generation.error();
     }
     // The running keyrings stay usable if this fails; say so rather than drop it.
-    if (auto linked = snapshot.value()->keys->link_consumer_keyrings(); !linked)
+    if (auto linked = generation.value()->keys->link_consumer_keyrings(); !linked)
         log::warning("reload: " + linked.error().message);
-    log::set_loglevel(snapshot.value()->config.loglevel);
-    raise_open_file_limit(static_cast<unsigned>(workers_.size()), snapshot.value()->config);
-    context_.snapshot.set(snapshot.value());
+    log::set_loglevel(generation.value()->config.loglevel);
+    raise_open_file_limit(static_cast<unsigned>(workers_.size()), generation.value()->config);
+    context_.generation.set(generation.value());
     log::info("configuration reloaded from " +
               (config_path_.empty() ? std::string("built-in defaults") : config_path_));
     return {};

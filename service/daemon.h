@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The service as a whole: configuration snapshots, the worker pool, reload and stop.
+// The service as a whole: configuration generations, the worker pool, reload and stop.
 #pragma once
 
 #include <memory>
@@ -14,7 +14,7 @@ namespace handshaked {
 
 // Load a configuration file (or built-in defaults when path is empty) and build everything a
 // reload swaps in: the TLS engine with its parsed credentials and the key store.
-Result<std::shared_ptr<workers::ServiceSnapshot>> build_snapshot(const std::string& path);
+Result<std::shared_ptr<ConfigGeneration>> build_generation(const std::string& path);
 
 class Daemon {
 public:
@@ -29,7 +29,7 @@ public:
     // Stop accepting, answer every job in flight, join the workers.
     void stop();
 
-    workers::ServiceContext& context() { return context_; }
+    ServiceState& context() { return context_; }
     const std::string& config_path() const { return config_path_; }
     std::size_t worker_count() const { return workers_.size(); }
     std::string status_line() const;
@@ -38,7 +38,7 @@ public:
 
 private:
     std::string config_path_;
-    workers::ServiceContext context_;
+    ServiceState context_;
     std::vector<std::unique_ptr<workers::Worker>> workers_;
     std::vector<std::thread> threads_;
     bool kernel_unsupported_ = false;

@@ -99,8 +99,8 @@ int main(int argc, char** argv) {
         return daemon.kernel_unsupported() ? kExitNoKernelSupport : 1;
     }
 
-    // SIGHUP and D-Bus Reload() do the same: tell systemd, swap the snapshot (or keep the old
-    // one and say why).
+    // SIGHUP and D-Bus Reload() do the same: tell systemd, swap the configuration generation (or
+    // keep the old one and say why).
     auto reload_service = [&daemon]() -> handshaked::Result<void> {
         sd_notify(0, "RELOADING=1");
         auto reloaded = daemon.reload();
@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
     handshaked::bus::BusInfo bus_info{
         version_text(), daemon.context().family.describe(), daemon.config_path(),
         static_cast<unsigned>(daemon.worker_count()),
-        [&daemon] { return daemon.context().snapshot.get()->config.read_group; }};
+        [&daemon] { return daemon.context().generation.get()->config.read_group; }};
     auto bus =
         handshaked::bus::AgentBus::start(daemon.context().registry, bus_info, reload_service);
     if (!bus) handshaked::log::warning(bus.error().message + " (continuing without D-Bus)");
@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
         signalfd_siginfo info{};
         if (read(signal_fd, &info, sizeof info) != sizeof info) continue;
         if (info.ssi_signo == SIGHUP || info.ssi_signo == SIGUSR1) {
-            (void)reload_service();  // a refused file is logged; the running snapshot stays
+            (void)reload_service();  // a refused file is logged; the running generation stays
             continue;
         }
         handshaked::log::info("stopping: answering the handshakes in flight");

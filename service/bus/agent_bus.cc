@@ -38,7 +38,7 @@ std::uint64_t age_ms(job::Clock::time_point since) {
 }  // namespace
 
 struct AgentBus::Impl {
-    workers::Registry& registry;
+    registry::Registry& registry;
     BusInfo info;
     ReloadFunction reload;
 
@@ -50,11 +50,11 @@ struct AgentBus::Impl {
     std::atomic<bool> stopping{false};
 
     std::mutex queue_mutex;
-    std::deque<workers::CompletedHandshake> completed_queue;
+    std::deque<registry::CompletedHandshake> completed_queue;
     std::uint64_t dropped_signals = 0;
     std::uint64_t last_generation = 0;
 
-    Impl(workers::Registry& r, BusInfo i, ReloadFunction f)
+    Impl(registry::Registry& r, BusInfo i, ReloadFunction f)
         : registry(r), info(std::move(i)), reload(std::move(f)) {}
 
     ~Impl() {
@@ -114,7 +114,7 @@ struct AgentBus::Impl {
     }
 
     void emit_queued() {
-        std::deque<workers::CompletedHandshake> batch;
+        std::deque<registry::CompletedHandshake> batch;
         std::uint64_t dropped = 0;
         {
             std::lock_guard lock(queue_mutex);
@@ -139,7 +139,7 @@ struct AgentBus::Impl {
         }
     }
 
-    void queue_completion(const workers::CompletedHandshake& completed) {
+    void queue_completion(const registry::CompletedHandshake& completed) {
         std::lock_guard lock(queue_mutex);
         if (completed_queue.size() >= kMaxSignalsPerTick) {
             ++dropped_signals;
@@ -183,7 +183,7 @@ int get_pending(sd_bus*, const char*, const char*, const char*, sd_bus_message* 
     return sd_bus_message_close_container(reply);
 }
 
-template <std::uint64_t workers::Counters::*field>
+template <std::uint64_t registry::Counters::*field>
 int get_counter(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
                 void* userdata, sd_bus_error* error) {
     Impl* impl = impl_of(userdata);
@@ -192,7 +192,7 @@ int get_counter(sd_bus*, const char*, const char*, const char*, sd_bus_message* 
     return sd_bus_message_append(reply, "t", impl->registry.counters().*field);
 }
 
-template <double workers::Counters::*field>
+template <double registry::Counters::*field>
 int get_latency(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
                 void* userdata, sd_bus_error* error) {
     Impl* impl = impl_of(userdata);
@@ -277,22 +277,22 @@ const sd_bus_vtable kVtable[] = {
     SD_BUS_PROPERTY("ConfigPath", "s", get_info_string, 0, kConst),
     SD_BUS_PROPERTY("Workers", "u", get_workers, 0, kConst),
     SD_BUS_PROPERTY("PendingHandshakes", "a(tssssaiistti)", get_pending, 0, kEmits),
-    SD_BUS_PROPERTY("InFlight", "t", get_counter<&workers::Counters::in_flight>, 0, kEmits),
-    SD_BUS_PROPERTY("Accepted", "t", get_counter<&workers::Counters::accepted>, 0, kEmits),
-    SD_BUS_PROPERTY("Succeeded", "t", get_counter<&workers::Counters::succeeded>, 0, kEmits),
-    SD_BUS_PROPERTY("Failed", "t", get_counter<&workers::Counters::failed>, 0, kEmits),
-    SD_BUS_PROPERTY("TimedOut", "t", get_counter<&workers::Counters::timed_out>, 0, kEmits),
-    SD_BUS_PROPERTY("QueueDrains", "t", get_counter<&workers::Counters::queue_drains>, 0,
+    SD_BUS_PROPERTY("InFlight", "t", get_counter<&registry::Counters::in_flight>, 0, kEmits),
+    SD_BUS_PROPERTY("Accepted", "t", get_counter<&registry::Counters::accepted>, 0, kEmits),
+    SD_BUS_PROPERTY("Succeeded", "t", get_counter<&registry::Counters::succeeded>, 0, kEmits),
+    SD_BUS_PROPERTY("Failed", "t", get_counter<&registry::Counters::failed>, 0, kEmits),
+    SD_BUS_PROPERTY("TimedOut", "t", get_counter<&registry::Counters::timed_out>, 0, kEmits),
+    SD_BUS_PROPERTY("QueueDrains", "t", get_counter<&registry::Counters::queue_drains>, 0,
                     SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
-    SD_BUS_PROPERTY("MulticastOverruns", "t", get_counter<&workers::Counters::multicast_overruns>,
+    SD_BUS_PROPERTY("MulticastOverruns", "t", get_counter<&registry::Counters::multicast_overruns>,
                     0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
-    SD_BUS_PROPERTY("DoneErrors", "t", get_counter<&workers::Counters::done_errors>, 0,
+    SD_BUS_PROPERTY("DoneErrors", "t", get_counter<&registry::Counters::done_errors>, 0,
                     SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
     SD_BUS_PROPERTY("FailedByStatus", "a{st}", get_failed_by_status, 0,
                     SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
-    SD_BUS_PROPERTY("LatencyP50Ms", "d", get_latency<&workers::Counters::latency_p50_ms>, 0,
+    SD_BUS_PROPERTY("LatencyP50Ms", "d", get_latency<&registry::Counters::latency_p50_ms>, 0,
                     SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
-    SD_BUS_PROPERTY("LatencyP99Ms", "d", get_latency<&workers::Counters::latency_p99_ms>, 0,
+    SD_BUS_PROPERTY("LatencyP99Ms", "d", get_latency<&registry::Counters::latency_p99_ms>, 0,
                     SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
     SD_BUS_METHOD("Reload", "", "", method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD("ListHandshakes", "", kHistory, method_list, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -320,7 +320,7 @@ int on_tick(sd_event_source* source, std::uint64_t usec, void* userdata) {
 
 AgentBus::AgentBus(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Result<std::unique_ptr<AgentBus>> AgentBus::start(workers::Registry& registry, BusInfo info,
+Result<std::unique_ptr<AgentBus>> AgentBus::start(registry::Registry& registry, BusInfo info,
                                                   ReloadFunction reload) {
     auto impl = std::make_unique<Impl>(registry, std::move(info), std::move(reload));
     auto fail = [](const char* what, int r) {
@@ -346,7 +346,7 @@ Result<std::unique_ptr<AgentBus>> AgentBus::start(workers::Registry& registry, B
                       on_tick, impl.get());
     Impl* raw = impl.get();
     registry.set_completion_listener(
-        [raw](const workers::CompletedHandshake& c) { raw->queue_completion(c); });
+        [raw](const registry::CompletedHandshake& c) { raw->queue_completion(c); });
     impl->thread = std::thread([raw] { sd_event_loop(raw->event); });
     return std::make_unique<AgentBus>(std::move(impl));
 }

@@ -10,7 +10,7 @@
 
 #include "proto/result.h"
 #include "service/bus/agent1_api.h"
-#include "service/workers/registry.h"
+#include "service/registry/registry.h"
 
 namespace handshaked::bus {
 
@@ -29,7 +29,7 @@ public:
     using ReloadFunction = std::function<Result<void>()>;
 
     // Connects to the system bus, exports the object, takes the name and runs its own thread.
-    static Result<std::unique_ptr<AgentBus>> start(workers::Registry& registry, BusInfo info,
+    static Result<std::unique_ptr<AgentBus>> start(registry::Registry& registry, BusInfo info,
                                                    ReloadFunction reload);
     ~AgentBus();
     AgentBus(const AgentBus&) = delete;

@@ -10,7 +10,7 @@
 #include <mutex>
 #include <string>
 
-#include "service/workers/registry.h"
+#include "service/registry/registry.h"
 
 namespace handshaked::log {
 namespace {
@@ -69,7 +69,7 @@ void line(Level level, std::string_view message) {
     if (g_stderr) to_stderr(message);
 }
 
-void handshake(const workers::CompletedHandshake& c) {
+void handshake(const registry::CompletedHandshake& c) {
     char duration[32];
     std::snprintf(duration, sizeof duration, "%.1f", c.duration_ms);
     const std::string peer =

@@ -5,7 +5,7 @@
 
 #include <string_view>
 
-namespace handshaked::workers {
+namespace handshaked::registry {
 struct CompletedHandshake;
 }
 
@@ -24,6 +24,6 @@ inline void info(std::string_view message) { line(Level::kInfo, message); }
 inline void debug(std::string_view message) { line(Level::kDebug, message); }
 
 // One line per handshake: peer, role, auth mode, cipher, status, milliseconds, key serials.
-void handshake(const workers::CompletedHandshake& completed);
+void handshake(const registry::CompletedHandshake& completed);
 
 }  // namespace handshaked::log

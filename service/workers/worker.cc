@@ -61,7 +61,7 @@ std::uint32_t epoll_events_for(job::Wait wait) {
 
 }  // namespace
 
-Worker::Worker(int index, ServiceContext& context) : index_(index), context_(context) {}
+Worker::Worker(int index, ServiceState& context) : index_(index), context_(context) {}
 
 Worker::~Worker() = default;
 
@@ -94,8 +94,8 @@ void Worker::request_stop() {
 }
 
 unsigned Worker::capacity() const {
-    auto snapshot = context_.snapshot.get();
-    return snapshot ? snapshot->config.max_handshakes_per_worker : 1;
+    auto generation = context_.generation.get();
+    return generation ? generation->config.max_handshakes_per_worker : 1;
 }
 
 void Worker::run() {
@@ -223,13 +223,13 @@ void Worker::answer_rejected(const netlink::RejectedAccept& rejected) {
 }
 
 Worker::ActiveJob Worker::make_job(HandshakeRequest request) {
-    // The job's effects point into this snapshot; the ActiveJob keeps it alive across reloads.
-    auto snapshot = context_.snapshot.get();
-    job::JobEffects effects{*snapshot->keys, *snapshot->engine, socket_ops_, ktls_};
+    // The job's effects point into this generation; the ActiveJob keeps it alive across reloads.
+    auto generation = context_.generation.get();
+    job::JobEffects effects{*generation->keys, *generation->engine, socket_ops_, ktls_};
     auto job = std::make_unique<job::HandshakeJob>(
         context_.next_job_id.fetch_add(1), index_, std::move(request), effects, job::Clock::now(),
-        std::chrono::milliseconds(snapshot->config.default_timeout_ms));
-    return ActiveJob{std::move(job), std::move(snapshot)};
+        std::chrono::milliseconds(generation->config.default_timeout_ms));
+    return ActiveJob{std::move(job), std::move(generation)};
 }
 
 void Worker::start_job(ActiveJob active) {
@@ -278,7 +278,7 @@ void Worker::apply(int fd, job::Wait wait) {
 void Worker::finish(int fd) {
     auto entry = jobs_.find(fd);
     if (entry == jobs_.end()) return;
-    if (const int delay = entry->second.snapshot->config.delay_done_s;
+    if (const int delay = entry->second.generation->config.delay_done_s;
         delay > 0 && !entry->second.done_delayed && !stopping_) {
         // tlshd's [debug] delay_done test hook: the DONE goes out later, from the loop.
         entry->second.done_delayed = true;
@@ -297,7 +297,7 @@ void Worker::finish(int fd) {
         context_.registry.count_done_error();
         log::error("handshake " + std::to_string(snapshot.id) + ": " + done.error().message);
     }
-    CompletedHandshake completed;
+    registry::CompletedHandshake completed;
     completed.id = snapshot.id;
     completed.role = snapshot.role;
     completed.auth = snapshot.auth;

@@ -17,46 +17,15 @@
 #include "service/config/config.h"
 #include "service/job/handshake_job.h"
 #include "service/keys/keyutils_key_store.h"
+#include "service/registry/registry.h"
+#include "service/service_state.h"
 #include "service/workers/linux_adapters.h"
-#include "service/workers/registry.h"
 
 namespace handshaked::workers {
 
-// Everything that a configuration (re)load replaces at once. Jobs keep the snapshot they
-// started with, so a reload never changes a handshake in flight.
-struct ServiceSnapshot {
-    config::Config config;
-    std::unique_ptr<tls::TlsEngine> engine;
-    std::unique_ptr<keys::KeyutilsKeyStore> keys;
-};
-
-class SnapshotHolder {
-public:
-    std::shared_ptr<ServiceSnapshot> get() const {
-        std::lock_guard lock(mutex_);
-        return current_;
-    }
-    void set(std::shared_ptr<ServiceSnapshot> snapshot) {
-        std::lock_guard lock(mutex_);
-        current_ = std::move(snapshot);
-    }
-
-private:
-    mutable std::mutex mutex_;
-    std::shared_ptr<ServiceSnapshot> current_;
-};
-
-struct ServiceContext {
-    netlink::KernelFamily family;
-    SnapshotHolder snapshot;
-    Registry registry;
-    keys::RequestKeyringLinks keyring_links;
-    std::atomic<std::uint64_t> next_job_id{1};
-};
-
 class Worker {
 public:
-    Worker(int index, ServiceContext& context);
+    Worker(int index, ServiceState& context);
     ~Worker();
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
@@ -71,7 +40,7 @@ public:
 private:
     struct ActiveJob {
         std::unique_ptr<job::HandshakeJob> job;
-        std::shared_ptr<ServiceSnapshot> snapshot;
+        std::shared_ptr<ConfigGeneration> generation;  // the configuration it started with
         job::Wait waiting_for = job::Wait::kNothing;
         job::JobState reported_state = job::JobState::kAccepted;  // what the registry last saw
         bool done_delayed = false;  // finished, its DONE held back by [debug] delay_done
@@ -94,7 +63,7 @@ private:
     unsigned capacity() const;
 
     int index_;
-    ServiceContext& context_;
+    ServiceState& context_;
     std::unique_ptr<netlink::ReadyListener> listener_;
     std::unique_ptr<netlink::RequestChannel> channel_;
     UniqueFd epoll_;

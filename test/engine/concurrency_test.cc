@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "service/workers/registry.h"
+#include "service/registry/registry.h"
 #include "test/engine/harness.h"
 
 namespace handshaked::test {
@@ -72,16 +72,16 @@ TEST(Concurrency, OneEngineServesManyThreads) {
 }
 
 TEST(Concurrency, RegistryUnderConcurrentWritersAndReaders) {
-    workers::Registry registry;
+    registry::Registry registry;
     std::atomic<int> signalled{0};
-    registry.set_completion_listener([&](const workers::CompletedHandshake&) { ++signalled; });
+    registry.set_completion_listener([&](const registry::CompletedHandshake&) { ++signalled; });
     std::atomic<bool> stop{false};
     std::thread reader([&] {
         while (!stop) {
             auto counters = registry.counters();
             auto pending = registry.pending();
             auto history = registry.history();
-            EXPECT_LE(history.size(), workers::Registry::kHistorySize);
+            EXPECT_LE(history.size(), registry::Registry::kHistorySize);
             (void)counters;
             (void)pending;
         }
@@ -97,7 +97,7 @@ TEST(Concurrency, RegistryUnderConcurrentWritersAndReaders) {
                 registry.job_started(snapshot);
                 snapshot.state = job::JobState::kHandshaking;
                 registry.job_updated(snapshot);
-                workers::CompletedHandshake done;
+                registry::CompletedHandshake done;
                 done.id = snapshot.id;
                 done.status = i % 5 == 0 ? 110 : 0;
                 done.failure = i % 5 == 0 ? Failure::kTimeout : Failure::kNone;

@@ -6,9 +6,9 @@
 
 #include <string>
 
-#include "service/workers/registry.h"
+#include "service/registry/registry.h"
 
-namespace handshaked::workers {
+namespace handshaked::registry {
 namespace {
 
 job::JobSnapshot started(std::uint64_t id) {
@@ -98,4 +98,4 @@ TEST(Registry, PercentilesOfAPartialWindow) {
 }
 
 }  // namespace
-}  // namespace handshaked::workers
+}  // namespace handshaked::registry

@@ -15,7 +15,7 @@
 
 #include "service/job/handshake_job.h"
 
-namespace handshaked::workers {
+namespace handshaked::registry {
 
 struct CompletedHandshake {
     std::uint64_t id = 0;
@@ -93,4 +93,4 @@ private:
     std::atomic<std::uint64_t> generation_{0};
 };
 
-}  // namespace handshaked::workers
+}  // namespace handshaked::registry

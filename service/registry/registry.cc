@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "service/workers/registry.h"
+#include "service/registry/registry.h"
 
 #include <algorithm>
 #include <cerrno>
 
-namespace handshaked::workers {
+namespace handshaked::registry {
 
 Registry::Registry() : history_(kHistorySize), latencies_(kLatencyWindow) {
     // Typical sizes, so that a slot's first use by a worker does not allocate.
@@ -124,4 +124,4 @@ void Registry::set_completion_listener(CompletionListener listener) {
     listener_ = std::move(listener);
 }
 
-}  // namespace handshaked::workers
+}  // namespace handshaked::registry
