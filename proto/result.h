@@ -16,6 +16,7 @@ struct Error {
     std::string message;
 };
 
+// The one spelling for making an error.
 inline Error make_error(Failure failure, std::string message) {
     return Error{failure, std::move(message)};
 }

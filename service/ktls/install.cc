@@ -20,8 +20,8 @@ namespace handshaked::ktls {
 namespace {
 
 Error failed(std::string_view step, int err) {
-    return Error{Failure::kLocalFault,
-                 "kTLS: setsockopt(" + std::string(step) + "): " + std::strerror(err)};
+    return make_error(Failure::kLocalFault,
+                      "kTLS: setsockopt(" + std::string(step) + "): " + std::strerror(err));
 }
 
 }  // namespace

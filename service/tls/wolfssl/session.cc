@@ -72,17 +72,17 @@ Result<void> WolfSslSession::init() {
             case AuthMode::kPsk: ctx = engine.client_psk.get(); break;
         }
         if (params_.auth != AuthMode::kPsk && (!params_.peername || params_.peername->empty())) {
-            return Error{Failure::kBadRequest,
-                         "client handshake without a peername to verify the server against"};
+            return make_error(Failure::kBadRequest,
+                              "client handshake without a peername to verify the server against");
         }
         if (params_.auth == AuthMode::kX509 && !params_.own_credentials &&
             !engine.client_has_certificate) {
-            return Error{Failure::kMissingCredentials,
-                         "x509 client handshake, but the request carries no certificate and "
-                         "none is configured"};
+            return make_error(Failure::kMissingCredentials,
+                              "x509 client handshake, but the request carries no certificate and "
+                              "none is configured");
         }
         if (params_.auth == AuthMode::kPsk && params_.client_psks.empty()) {
-            return Error{Failure::kMissingCredentials, "PSK client handshake without a PSK"};
+            return make_error(Failure::kMissingCredentials, "PSK client handshake without a PSK");
         }
     } else {
         switch (params_.auth) {
@@ -91,28 +91,29 @@ Result<void> WolfSslSession::init() {
             case AuthMode::kX509: ctx = engine.server_x509.get(); break;
             case AuthMode::kPsk: ctx = engine.server_psk.get(); break;
         }
-        Error missing{Failure::kNone, ""};
+        std::optional<Error> missing;
         if (params_.auth != AuthMode::kPsk && !params_.own_credentials &&
             !engine.server_has_certificate) {
-            missing = Error{Failure::kMissingCredentials,
-                            "server handshake, but the request carries no certificate and none "
-                            "is configured"};
+            missing =
+                make_error(Failure::kMissingCredentials,
+                           "server handshake, but the request carries no certificate and none "
+                           "is configured");
         }
         if (params_.auth == AuthMode::kPsk && !params_.server_psk_lookup) {
-            missing = Error{Failure::kMissingCredentials,
-                            "PSK server handshake without a way to look PSKs up"};
+            missing = make_error(Failure::kMissingCredentials,
+                                 "PSK server handshake without a way to look PSKs up");
         }
-        if (missing.failure != Failure::kNone) {
+        if (missing) {
             // Like tlshd: tell the client why before the socket is closed.
             send_plaintext_alert(kAlertAccessDenied);
-            return missing;
+            return *missing;
         }
     }
 
     ssl_.reset(wolfSSL_new(ctx));
-    if (!ssl_) return Error{Failure::kLocalFault, "wolfSSL_new failed"};
+    if (!ssl_) return make_error(Failure::kLocalFault, "wolfSSL_new failed");
     if (wolfSSL_set_fd(ssl_.get(), fd_) != WOLFSSL_SUCCESS) {
-        return Error{Failure::kLocalFault, "wolfSSL_set_fd failed"};
+        return make_error(Failure::kLocalFault, "wolfSSL_set_fd failed");
     }
     // Our own socket I/O: never blocks whatever the file's flags, no SIGPIPE, and it records
     // why the socket failed (peer gone or local error).
@@ -133,19 +134,19 @@ Result<void> WolfSslSession::use_own_credentials(const DerCredentials& credentia
     const auto& key = credentials.private_key;
     if (wolfSSL_use_certificate_buffer(ssl_.get(), cert.data(), static_cast<long>(cert.size()),
                                        WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS) {
-        return Error{Failure::kMissingCredentials,
-                     "the request's certificate is not a usable DER certificate"};
+        return make_error(Failure::kMissingCredentials,
+                          "the request's certificate is not a usable DER certificate");
     }
     if (wolfSSL_use_PrivateKey_buffer(ssl_.get(), key.data(), static_cast<long>(key.size()),
                                       WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS) {
-        return Error{Failure::kMissingCredentials,
-                     "the request's private key is not a usable DER private key"};
+        return make_error(Failure::kMissingCredentials,
+                          "the request's private key is not a usable DER private key");
     }
     const auto match = key_matches_certificate(cert.data(), cert.size(), key.data(), key.size());
     if (match == KeyMatch::kMismatch || match == KeyMatch::kUnreadable ||
         wolfSSL_check_private_key(ssl_.get()) != WOLFSSL_SUCCESS) {
-        return Error{Failure::kMissingCredentials,
-                     "the request's private key does not belong to its certificate"};
+        return make_error(Failure::kMissingCredentials,
+                          "the request's private key does not belong to its certificate");
     }
     return {};
 }
@@ -163,8 +164,8 @@ Result<void> WolfSslSession::prepare_client() {
     }
     for (const auto group : shares) {
         if (wolfSSL_UseKeyShare(ssl_.get(), static_cast<word16>(group)) != WOLFSSL_SUCCESS) {
-            return Error{Failure::kLocalFault,
-                         "wolfSSL_UseKeyShare failed for " + std::string(group_name(group))};
+            return make_error(Failure::kLocalFault,
+                              "wolfSSL_UseKeyShare failed for " + std::string(group_name(group)));
         }
     }
     if (params_.auth == AuthMode::kPsk) return prepare_client_psks();
@@ -174,11 +175,11 @@ Result<void> WolfSslSession::prepare_client() {
     if (!peer_ip_) {
         // A DNS name: wolfSSL matches it against the certificate and sends it as SNI.
         if (wolfSSL_check_domain_name(ssl_.get(), name.c_str()) != WOLFSSL_SUCCESS) {
-            return Error{Failure::kLocalFault, "wolfSSL_check_domain_name failed"};
+            return make_error(Failure::kLocalFault, "wolfSSL_check_domain_name failed");
         }
         if (wolfSSL_UseSNI(ssl_.get(), WOLFSSL_SNI_HOST_NAME, name.data(),
                            static_cast<unsigned short>(name.size())) != WOLFSSL_SUCCESS) {
-            return Error{Failure::kLocalFault, "wolfSSL_UseSNI failed"};
+            return make_error(Failure::kLocalFault, "wolfSSL_UseSNI failed");
         }
     }
     // An address literal: no SNI (RFC 6066 forbids it); on_verify matches the leaf's IP SANs.
@@ -415,7 +416,7 @@ Progress WolfSslSession::fail_from_library(int error) {
 }
 
 Progress WolfSslSession::fail(Failure failure, std::string message) {
-    error_ = Error{failure, std::move(message)};
+    error_ = make_error(failure, std::move(message));
     return state_ = Progress::kFailed;
 }
 
@@ -428,32 +429,32 @@ void WolfSslSession::send_plaintext_alert(std::uint8_t description) {
 
 Result<SessionKeys> WolfSslSession::export_keys() {
     if (state_ != Progress::kDone || !suite_) {
-        return Error{Failure::kLocalFault, "export_keys before the handshake completed"};
+        return make_error(Failure::kLocalFault, "export_keys before the handshake completed");
     }
     WOLFSSL* ssl = ssl_.get();
     if (wolfSSL_has_pending(ssl) || wolfSSL_pending(ssl) > 0) {
-        return Error{Failure::kLocalFault,
-                     "wolfSSL already holds received records that kTLS would never see"};
+        return make_error(Failure::kLocalFault,
+                          "wolfSSL already holds received records that kTLS would never see");
     }
     const int bulk = wolfSSL_GetBulkCipher(ssl);
     const int key_size = wolfSSL_GetKeySize(ssl);
     const int iv_size = wolfSSL_GetIVSize(ssl);
     if (bulk != suite_->bulk_cipher || key_size != suite_->key_size || iv_size != 12) {
-        return Error{Failure::kLocalFault, "wolfSSL's record state does not match the suite " +
-                                               std::string(suite_->wolf_name)};
+        return make_error(Failure::kLocalFault, "wolfSSL's record state does not match the suite " +
+                                                    std::string(suite_->wolf_name));
     }
     const unsigned char* client_key = wolfSSL_GetClientWriteKey(ssl);
     const unsigned char* client_iv = wolfSSL_GetClientWriteIV(ssl);
     const unsigned char* server_key = wolfSSL_GetServerWriteKey(ssl);
     const unsigned char* server_iv = wolfSSL_GetServerWriteIV(ssl);
     if (!client_key || !client_iv || !server_key || !server_iv) {
-        return Error{Failure::kLocalFault, "wolfSSL has no traffic keys"};
+        return make_error(Failure::kLocalFault, "wolfSSL has no traffic keys");
     }
     // Both return !seq rather than a status; only a negative value is an error.
     word64 tx_seq = 0, rx_seq = 0;
     if (wolfSSL_GetSequenceNumber(ssl, &tx_seq) < 0 ||
         wolfSSL_GetPeerSequenceNumber(ssl, &rx_seq) < 0) {
-        return Error{Failure::kLocalFault, "wolfSSL has no record sequence numbers"};
+        return make_error(Failure::kLocalFault, "wolfSSL has no record sequence numbers");
     }
     const bool client = wolfSSL_GetSide(ssl) == WOLFSSL_CLIENT_END;
     SessionKeys keys;

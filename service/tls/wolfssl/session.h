@@ -87,7 +87,7 @@ private:
     SessionParams params_;
     SslPtr ssl_;
     Progress state_ = Progress::kWantWrite;
-    Error error_{Failure::kNone, ""};
+    Error error_;  // set by fail(); the job reads it only after kFailed
 
     // What the socket did.
     bool peer_gone_ = false;

@@ -71,14 +71,15 @@ Result<void> WolfSslSession::prepare_client_psks() {
         if (std::find(order.begin(), order.end(), *home) == order.end()) order.push_back(*home);
     }
     if (usable_psks_.empty()) {
-        return Error{Failure::kMissingCredentials, "none of the request's PSKs can be offered"};
+        return make_error(Failure::kMissingCredentials,
+                          "none of the request's PSKs can be offered");
     }
     for (const Suite* suite : engine_->suites) {
         if (std::find(order.begin(), order.end(), suite) == order.end()) order.push_back(suite);
     }
     const std::string list = join_suites(order);
     if (wolfSSL_set_cipher_list(ssl_.get(), list.c_str()) != WOLFSSL_SUCCESS) {
-        return Error{Failure::kLocalFault, "wolfSSL rejects the cipher list " + list};
+        return make_error(Failure::kLocalFault, "wolfSSL rejects the cipher list " + list);
     }
     return {};
 }
