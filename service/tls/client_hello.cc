@@ -100,46 +100,49 @@ std::size_t message_end(const std::vector<std::uint8_t>& handshake) {
            ((std::size_t{handshake[1]} << 16) | (std::size_t{handshake[2]} << 8) | handshake[3]);
 }
 
-}  // namespace
-
-bool client_hello_complete(const std::uint8_t* records, std::size_t size) {
-    if (!records) return false;
-    std::uint8_t header[4];
-    std::size_t have = 0;  // handshake bytes in the records so far
+// Hands take(bytes, size) the bodies of consecutive plaintext handshake records, from the
+// start, until take says it has enough (false), the bytes end mid-record or a record of another
+// type starts. Returns false on a record no TLS stack accepts (empty or over-long).
+template <typename Take>
+bool walk_handshake_records(const std::uint8_t* records, std::size_t size, Take take) {
     std::size_t pos = 0;
     while (pos + 5 <= size && records[pos] == kHandshakeRecord) {
         const std::size_t length = (std::size_t{records[pos + 3]} << 8) | records[pos + 4];
         if (length == 0 || length > kMaxRecordBody) return false;
         const std::size_t available = size - (pos + 5) < length ? size - (pos + 5) : length;
-        for (std::size_t i = 0; i < available && have + i < 4; ++i)
-            header[have + i] = records[pos + 5 + i];
-        have += available;
-        if (have >= 4) {
-            const std::size_t end =
-                4 + ((std::size_t{header[1]} << 16) | (std::size_t{header[2]} << 8) | header[3]);
-            if (have >= end) return header[0] == kClientHello;
-        }
-        if (available < length) return false;
+        if (!take(records + pos + 5, available) || available < length) return true;
         pos += 5 + length;
     }
-    return false;
+    return true;
+}
+
+}  // namespace
+
+bool client_hello_complete(const std::uint8_t* records, std::size_t size) {
+    if (!records) return false;
+    std::vector<std::uint8_t> header;  // the message's first 4 bytes, all that is copied
+    std::size_t have = 0;              // handshake bytes in the records so far
+    bool complete = false;
+    walk_handshake_records(records, size, [&](const std::uint8_t* bytes, std::size_t n) {
+        for (std::size_t i = 0; i < n && header.size() < 4; ++i) header.push_back(bytes[i]);
+        have += n;
+        if (have < message_end(header)) return true;
+        complete = header[0] == kClientHello;
+        return false;
+    });
+    return complete;
 }
 
 std::optional<ClientHelloOffer> read_client_hello(const std::uint8_t* records, std::size_t size) {
     if (!records) return std::nullopt;
-    // Reassemble the handshake stream from consecutive plaintext handshake records.
+    // Reassemble the first handshake message from consecutive plaintext handshake records.
     std::vector<std::uint8_t> handshake;
-    std::size_t pos = 0;
-    while (pos + 5 <= size && records[pos] == kHandshakeRecord) {
-        const std::size_t length = (std::size_t{records[pos + 3]} << 8) | records[pos + 4];
-        if (length == 0 || length > kMaxRecordBody) return std::nullopt;
-        const std::size_t available = size - (pos + 5) < length ? size - (pos + 5) : length;
-        handshake.insert(handshake.end(), records + pos + 5, records + pos + 5 + available);
-        if (available < length) break;
-        pos += 5 + length;
-        // Stop at the end of the first message: what follows it is not the ClientHello's.
-        if (handshake.size() >= message_end(handshake)) break;
-    }
+    const bool well_formed =
+        walk_handshake_records(records, size, [&](const std::uint8_t* bytes, std::size_t n) {
+            handshake.insert(handshake.end(), bytes, bytes + n);
+            return handshake.size() < message_end(handshake);
+        });
+    if (!well_formed) return std::nullopt;
     // Handshake header: type, 24-bit length; then legacy_version(2), random(32),
     // legacy_session_id<0..32>, cipher_suites<2..2^16-2>, legacy_compression_methods<1..2^8-1>,
     // extensions<8..2^16-1>.

@@ -208,7 +208,7 @@ int WolfSslSession::io_recv(char* buffer, int size) {
     for (;;) {
         const ssize_t n = ::recv(fd_, buffer, static_cast<std::size_t>(size), MSG_DONTWAIT);
         if (n > 0) {
-            if (capture_client_hello_ && client_hello_.size() < kMaxClientHelloCapture) {
+            if (capture_client_hello_) {
                 client_hello_.insert(client_hello_.end(), buffer, buffer + n);
                 if (!check_client_hello()) return WOLFSSL_CBIO_ERR_GENERAL;
             }
@@ -260,15 +260,16 @@ bool WolfSslSession::check_client_hello() {
     // groups that the client never listed, and the client can only abort with
     // illegal_parameter. RFC 8446 4.1.1 wants handshake_failure (GnuTLS and OpenSSL send it):
     // the ClientHello is checked here, before wolfSSL sees its last bytes.
-    if (client_hello_checked_) return true;
-    if (!client_hello_complete(client_hello_.data(), client_hello_.size())) {
-        client_hello_checked_ = client_hello_.size() >= kMaxClientHelloCapture;
-        return true;  // not complete yet, or never will be within what we capture
-    }
-    client_hello_checked_ = true;
-    const auto offer = read_client_hello(client_hello_.data(), client_hello_.size());
-    if (!offer || !offer->complete) return true;  // malformed: wolfSSL's own alert answers it
-    if (!offer->supported_groups) return true;    // wolfSSL decides without the extension
+    const bool complete = client_hello_complete(client_hello_.data(), client_hello_.size());
+    if (!complete && client_hello_.size() < kMaxClientHelloCapture) return true;  // wait for more
+    // Parsed once, here: the PSK callback reads the offer, and nothing needs the bytes again, so
+    // what the client sends next (its certificate flight, say) is not copied.
+    client_hello_offer_ = read_client_hello(client_hello_.data(), client_hello_.size());
+    capture_client_hello_ = false;
+    client_hello_ = {};
+    const auto& offer = client_hello_offer_;
+    if (!complete || !offer || !offer->complete) return true;  // wolfSSL's own alert answers it
+    if (!offer->supported_groups) return true;  // wolfSSL decides without the extension
     // A PSK client that offers psk_ke needs no group unless wolfSSL takes psk_dhe_ke, which it
     // does whenever the client offers that mode and sends a key_share.
     if (params_.auth == AuthMode::kPsk && offer->offers_psk_ke &&
@@ -302,8 +303,7 @@ Progress WolfSslSession::advance() {
     if (state_ == Progress::kDone || state_ == Progress::kFailed) return state_;
     const int ret = is_client() ? wolfSSL_connect(ssl_.get()) : wolfSSL_accept(ssl_.get());
     if (ret == WOLFSSL_SUCCESS) {
-        capture_client_hello_ = false;
-        client_hello_ = {};
+        client_hello_offer_.reset();
         return complete();
     }
     const int error = wolfSSL_get_error(ssl_.get(), ret);
@@ -409,6 +409,8 @@ Progress WolfSslSession::fail_from_library(int error) {
     // after the error (see io_send), or wolfSSL's own when the error has no better one.
     if (!is_client() && bytes_sent_ == 0 && error != FATAL_ERROR &&
         failure != Failure::kPeerClosed && io_errno_ == 0) {
+        // Our own ClientHello check failed the read callback: wolfSSL's error for that (and the
+        // alert it would pick, bad_record_mac) says nothing of why, so the cause decides.
         send_plaintext_alert(no_common_group_ ? kAlertHandshakeFailure
                                               : alert_for_failure(failure, error, held_alert_));
     }

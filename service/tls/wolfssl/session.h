@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "proto/result.h"
+#include "service/tls/client_hello.h"
 #include "service/tls/engine.h"
 #include "service/tls/peername.h"
 #include "service/tls/wolfssl/contexts.h"
@@ -94,7 +95,6 @@ private:
     int io_errno_ = 0;
     std::size_t bytes_sent_ = 0;
     std::optional<std::uint8_t> held_alert_;      // server: wolfSSL's alert before our first flight
-    bool client_hello_checked_ = false;           // server: check_client_hello() has run
     std::optional<std::string> no_common_group_;  // server: the groups the client offered
 
     // Certificate checks.
@@ -107,8 +107,9 @@ private:
     // PSK.
     std::vector<UsablePsk> usable_psks_;      // client: the request's PSKs wolfSSL can take
     std::vector<OfferedPsk> offered_psks_;    // client: which PSK went out under which suite
-    std::vector<std::uint8_t> client_hello_;  // server: the bytes received before answering
+    std::vector<std::uint8_t> client_hello_;  // server: the bytes received, until it is whole
     bool capture_client_hello_ = false;
+    std::optional<ClientHelloOffer> client_hello_offer_;  // server: what it offers, read once
     std::vector<LookedUpPsk> server_lookups_;
     bool psk_identity_seen_ = false;
     bool psk_found_ = false;

@@ -5,7 +5,6 @@
 #include <cstring>
 #include <string>
 
-#include "service/tls/client_hello.h"
 #include "service/tls/psk_identity.h"
 #include "service/tls/wolfssl/session.h"
 
@@ -153,7 +152,7 @@ unsigned int WolfSslSession::on_server_psk(const char* identity, unsigned char* 
     if (!hash || psk.key.empty() || psk.key.size() > key_max) return 0;
     // The suite's hash must be the PSK's hash, and the client must have offered the suite
     // (wolfSSL fails the handshake otherwise): the first of ours, in our order, that it offered.
-    const auto offer = read_client_hello(client_hello_.data(), client_hello_.size());
+    const auto& offer = client_hello_offer_;  // read once, by check_client_hello()
     const Suite* suite = nullptr;
     for (const Suite* candidate : engine_->suites) {
         if (suite || candidate->hash != *hash) continue;
