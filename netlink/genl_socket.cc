@@ -28,16 +28,16 @@ constexpr std::size_t kReceiveBufferSize = 64 * 1024;
 constexpr int kReadyBufferBytes = 4 << 20;
 
 Error netlink_error(const std::string& what, int libnl_error) {
-    return make_error(Failure::kLocalFault, what + ": " + nl_geterror(libnl_error));
+    return make_error(ErrorCause::kNetlink, what + ": " + nl_geterror(libnl_error));
 }
 
 Error errno_error(const std::string& what, int error) {
-    return make_error(Failure::kLocalFault, what + ": " + std::strerror(error));
+    return make_error(ErrorCause::kNetlink, what + ": " + std::strerror(error));
 }
 
 Result<NlSockPtr> connect_generic_netlink() {
     NlSockPtr socket(nl_socket_alloc());
-    if (!socket) return make_error(Failure::kLocalFault, "netlink: out of memory");
+    if (!socket) return make_error(ErrorCause::kNetlink, "netlink: out of memory");
     if (int rc = genl_connect(socket.get()); rc < 0) return netlink_error("netlink: connect", rc);
     return socket;
 }
@@ -68,7 +68,7 @@ Result<KernelFamily> discover_kernel_family() {
     KernelFamily family;
     int id = genl_ctrl_resolve(sk, proto::kFamilyName);
     if (id < 0) {
-        return make_error(Failure::kLocalFault,
+        return make_error(ErrorCause::kNetlink,
                           "the kernel has no 'handshake' netlink family (Linux >= 6.4 with "
                           "CONFIG_NET_HANDSHAKE is needed): " +
                               std::string(nl_geterror(id)));
@@ -76,7 +76,7 @@ Result<KernelFamily> discover_kernel_family() {
     family.family_id = static_cast<std::uint16_t>(id);
     int group = genl_ctrl_resolve_grp(sk, proto::kFamilyName, proto::kMulticastGroupTlshd);
     if (group < 0) {
-        return make_error(Failure::kLocalFault, "the 'handshake' family has no 'tlshd' group: " +
+        return make_error(ErrorCause::kNetlink, "the 'handshake' family has no 'tlshd' group: " +
                                                     std::string(nl_geterror(group)));
     }
     family.tlshd_group = static_cast<std::uint32_t>(group);
@@ -106,7 +106,7 @@ Result<KernelFamily> discover_kernel_family() {
                 break;
             }
             if (header->nlmsg_type == GENL_ID_CTRL && !reader.feed(message.bytes)) {
-                return make_error(Failure::kLocalFault,
+                return make_error(ErrorCause::kNetlink,
                                   "the kernel's policy dump for the handshake family is malformed");
             }
         }
@@ -213,7 +213,7 @@ Result<AcceptOutcome> RequestChannel::accept() {
             "ACCEPT refused by the kernel (it answered that request with EIO itself)", refused)}};
     }
     if (answer->reply.empty())
-        return make_error(Failure::kLocalFault, "ACCEPT: acknowledged without a reply");
+        return make_error(ErrorCause::kNetlink, "ACCEPT: acknowledged without a reply");
     auto request = parse_accept_reply(answer->reply);
     if (request) return AcceptOutcome{std::move(request.value())};
     if (auto fd = accept_reply_sockfd(answer->reply))

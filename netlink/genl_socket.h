@@ -9,9 +9,9 @@
 #include <string>
 #include <variant>
 
+#include "base/result.h"
 #include "netlink/wire.h"
 #include "proto/handshake.h"
-#include "proto/result.h"
 
 struct nl_sock;
 

@@ -168,16 +168,16 @@ std::optional<int> accept_reply_sockfd(Bytes message) {
 Result<HandshakeRequest> parse_accept_reply(Bytes message) {
     std::uint8_t cmd = 0;
     auto attributes = genl_attributes(message, &cmd);
-    if (!attributes) return make_error(Failure::kBadRequest, "ACCEPT reply: truncated header");
+    if (!attributes) return make_error(ErrorCause::kBadRequest, "ACCEPT reply: truncated header");
     if (cmd != proto::HANDSHAKE_CMD_ACCEPT)
-        return make_error(Failure::kBadRequest,
+        return make_error(ErrorCause::kBadRequest,
                           "ACCEPT reply: unexpected command " + std::to_string(cmd));
 
     HandshakeRequest request;
     std::optional<std::uint32_t> sockfd, message_type, auth_mode;
     AttributeCursor cursor(*attributes);
     auto bad_length = [](const char* name) {
-        return make_error(Failure::kBadRequest,
+        return make_error(ErrorCause::kBadRequest,
                           std::string("ACCEPT reply: bad length for ") + name);
     };
     while (auto attribute = cursor.next()) {
@@ -219,7 +219,7 @@ Result<HandshakeRequest> parse_accept_reply(Bytes message) {
                     }
                 }
                 if (nested.truncated())
-                    return make_error(Failure::kBadRequest,
+                    return make_error(ErrorCause::kBadRequest,
                                       "ACCEPT reply: truncated certificate nest");
                 break;
             }
@@ -227,7 +227,7 @@ Result<HandshakeRequest> parse_accept_reply(Bytes message) {
                 const auto& payload = attribute->payload;
                 const void* nul = std::memchr(payload.data(), 0, payload.size());
                 if (!nul)
-                    return make_error(Failure::kBadRequest,
+                    return make_error(ErrorCause::kBadRequest,
                                       "ACCEPT reply: peername not terminated");
                 std::string name(reinterpret_cast<const char*>(payload.data()),
                                  static_cast<const std::uint8_t*>(nul) - payload.data());
@@ -244,27 +244,27 @@ Result<HandshakeRequest> parse_accept_reply(Bytes message) {
         }
     }
     if (cursor.truncated())
-        return make_error(Failure::kBadRequest, "ACCEPT reply: truncated attribute");
-    if (!sockfd) return make_error(Failure::kBadRequest, "ACCEPT reply: no sockfd");
+        return make_error(ErrorCause::kBadRequest, "ACCEPT reply: truncated attribute");
+    if (!sockfd) return make_error(ErrorCause::kBadRequest, "ACCEPT reply: no sockfd");
     request.sockfd = static_cast<int>(*sockfd);
     if (request.sockfd < 0)
-        return make_error(Failure::kBadRequest, "ACCEPT reply: negative sockfd");
-    if (!message_type) return make_error(Failure::kBadRequest, "ACCEPT reply: no message type");
-    if (!auth_mode) return make_error(Failure::kBadRequest, "ACCEPT reply: no auth mode");
+        return make_error(ErrorCause::kBadRequest, "ACCEPT reply: negative sockfd");
+    if (!message_type) return make_error(ErrorCause::kBadRequest, "ACCEPT reply: no message type");
+    if (!auth_mode) return make_error(ErrorCause::kBadRequest, "ACCEPT reply: no auth mode");
 
     switch (*message_type) {
         case proto::HANDSHAKE_MSG_TYPE_CLIENTHELLO: request.role = Role::kClient; break;
         case proto::HANDSHAKE_MSG_TYPE_SERVERHELLO: request.role = Role::kServer; break;
         default:
-            return make_error(Failure::kBadRequest, "ACCEPT reply: unknown message type " +
-                                                        std::to_string(*message_type));
+            return make_error(ErrorCause::kBadRequest, "ACCEPT reply: unknown message type " +
+                                                           std::to_string(*message_type));
     }
     switch (*auth_mode) {
         case proto::HANDSHAKE_AUTH_UNAUTH: request.auth = AuthMode::kUnauthenticated; break;
         case proto::HANDSHAKE_AUTH_PSK: request.auth = AuthMode::kPsk; break;
         case proto::HANDSHAKE_AUTH_X509: request.auth = AuthMode::kX509; break;
         default:
-            return make_error(Failure::kBadRequest,
+            return make_error(ErrorCause::kBadRequest,
                               "ACCEPT reply: unknown auth mode " + std::to_string(*auth_mode));
     }
     return request;
@@ -277,7 +277,7 @@ std::vector<std::uint8_t> build_done_request(std::uint16_t family_id, std::uint3
                          proto::HANDSHAKE_CMD_DONE, 0);
     writer.put_u32(proto::HANDSHAKE_A_DONE_STATUS, result.status());
     writer.put_u32(proto::HANDSHAKE_A_DONE_SOCKFD, static_cast<std::uint32_t>(result.sockfd));
-    if (result.failure == Failure::kNone && support.remote_auth) {
+    if (!result.failure && support.remote_auth) {
         int sent = 0;
         for (KeySerial serial : result.remote_auth) {
             if (serial == 0 || sent == proto::kMaxPeerIdentities) continue;

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "base/result.h"
 #include "proto/handshake.h"
-#include "proto/result.h"
 
 namespace handshaked::netlink {
 

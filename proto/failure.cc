@@ -6,10 +6,9 @@
 namespace handshaked {
 namespace {
 
-struct FailureRow {
-    Failure failure;
+struct StatusRow {
+    ErrorCause cause;
     std::uint32_t status;
-    std::string_view name;
 };
 
 // tlshd's contract (ktls-utils handshake.c), made explicit: authentication and TLS protocol
@@ -17,33 +16,34 @@ struct FailureRow {
 // consumer may retry"); unknown_psk_identity is EKEYREJECTED so NVMe can drop a stale PSK;
 // local problems are EIO; a non-TCP socket is EOPNOTSUPP. Missing credentials are a local
 // configuration fault, reported as EIO like tlshd; ENOKEY would be remapped to EACCES by the NFS
-// client anyway and has no consumer that acts on it.
-constexpr FailureRow kStatusTable[] = {
-    {Failure::kNone, 0, "ok"},
-    {Failure::kAuthentication, EACCES, "authentication"},
-    {Failure::kProtocol, EACCES, "protocol"},
-    {Failure::kPeerClosed, ETIMEDOUT, "peer-closed"},
-    {Failure::kTimeout, ETIMEDOUT, "timeout"},
-    {Failure::kUnknownPskIdentity, EKEYREJECTED, "unknown-psk-identity"},
-    {Failure::kMissingCredentials, EIO, "missing-credentials"},
-    {Failure::kLocalFault, EIO, "local-fault"},
-    {Failure::kNotTcp, EOPNOTSUPP, "not-tcp"},
-    {Failure::kBadRequest, EIO, "bad-request"},
-    {Failure::kShuttingDown, ETIMEDOUT, "shutting-down"},
+// client anyway and has no consumer that acts on it. Config, bus and netlink causes end no
+// handshake and have no row: should one reach a job, it is a local fault (EIO).
+constexpr StatusRow kStatusTable[] = {
+    {ErrorCause::kAuthentication, EACCES},
+    {ErrorCause::kProtocol, EACCES},
+    {ErrorCause::kPeerClosed, ETIMEDOUT},
+    {ErrorCause::kTimeout, ETIMEDOUT},
+    {ErrorCause::kUnknownPskIdentity, EKEYREJECTED},
+    {ErrorCause::kMissingCredentials, EIO},
+    {ErrorCause::kLocalFault, EIO},
+    {ErrorCause::kNotTcp, EOPNOTSUPP},
+    {ErrorCause::kBadRequest, EIO},
+    {ErrorCause::kShuttingDown, ETIMEDOUT},
 };
-
-const FailureRow& row_for(Failure failure) {
-    for (const auto& row : kStatusTable) {
-        if (row.failure == failure) return row;
-    }
-    return kStatusTable[static_cast<int>(Failure::kLocalFault)];
-}
 
 }  // namespace
 
-std::uint32_t done_status(Failure failure) { return row_for(failure).status; }
+std::uint32_t done_status(HandshakeFailure failure) {
+    if (!failure) return 0;
+    for (const auto& row : kStatusTable) {
+        if (row.cause == *failure) return row.status;
+    }
+    return EIO;
+}
 
-std::string_view failure_name(Failure failure) { return row_for(failure).name; }
+std::string_view failure_name(HandshakeFailure failure) {
+    return failure ? cause_name(*failure) : "ok";
+}
 
 std::string_view errno_name(std::uint32_t status) {
     switch (status) {

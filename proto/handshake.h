@@ -32,7 +32,7 @@ struct HandshakeRequest {
 
 struct HandshakeResult {
     int sockfd = -1;
-    Failure failure = Failure::kLocalFault;
+    HandshakeFailure failure = ErrorCause::kLocalFault;
     std::vector<KeySerial> remote_auth;  // sent only when failure == kNone
 
     std::uint32_t status() const { return done_status(failure); }

@@ -324,7 +324,7 @@ Result<std::unique_ptr<AgentBus>> AgentBus::start(registry::Registry& registry, 
                                                   ReloadFunction reload) {
     auto impl = std::make_unique<Impl>(registry, std::move(info), std::move(reload));
     auto fail = [](const char* what, int r) {
-        return make_error(Failure::kLocalFault,
+        return make_error(ErrorCause::kBus,
                           std::string("D-Bus: ") + what + ": " + std::strerror(-r));
     };
     int r = sd_bus_open_system(&impl->bus);

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "proto/result.h"
+#include "base/result.h"
 #include "service/bus/agent1_api.h"
 #include "service/registry/registry.h"
 

@@ -39,7 +39,7 @@ struct Location {
 };
 
 Error config_error(const Location& at, const std::string& message) {
-    return make_error(Failure::kLocalFault, at.where() + ": " + message);
+    return make_error(ErrorCause::kConfig, at.where() + ": " + message);
 }
 
 Result<long> parse_integer(const Location& at, std::string_view key, std::string_view value,
@@ -190,8 +190,8 @@ Result<void> check_readable(const std::string& config_path, const char* key,
                             const std::string& file) {
     if (file.empty()) return {};
     if (access(file.c_str(), R_OK) != 0) {
-        return make_error(Failure::kLocalFault, config_path + ": " + key + ": cannot read '" +
-                                                    file + "': " + std::strerror(errno));
+        return make_error(ErrorCause::kConfig, config_path + ": " + key + ": cannot read '" + file +
+                                                   "': " + std::strerror(errno));
     }
     return {};
 }
@@ -202,11 +202,11 @@ Result<void> check_private_key(const std::string& config_path, const char* key,
     if (file.empty()) return {};
     struct stat info {};
     if (stat(file.c_str(), &info) != 0) {
-        return make_error(Failure::kLocalFault,
+        return make_error(ErrorCause::kConfig,
                           config_path + ": " + key + ": '" + file + "': " + std::strerror(errno));
     }
     if (info.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) {
-        return make_error(Failure::kLocalFault,
+        return make_error(ErrorCause::kConfig,
                           config_path + ": " + key + ": private key '" + file +
                               "' is readable or writable by other users (mode " +
                               octal(info.st_mode & 07777) + "); chmod 0600 or 0640 it");
@@ -253,7 +253,7 @@ Result<Config> parse_config(std::string_view text, const std::string& path) {
     for (const auto* side : {&client, &server}) {
         if (side->certificate.empty() != side->private_key.empty()) {
             return make_error(
-                Failure::kLocalFault,
+                ErrorCause::kConfig,
                 path + ": [" + (side == &client ? "authenticate.client" : "authenticate.server") +
                     "] x509.certificate and x509.private_key must be given together");
         }
@@ -265,13 +265,13 @@ Result<Config> load_config(const std::string& path) {
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "re"),
                                                          &std::fclose);
     if (!file)
-        return make_error(Failure::kLocalFault, path + ": cannot open: " + std::strerror(errno));
+        return make_error(ErrorCause::kConfig, path + ": cannot open: " + std::strerror(errno));
     std::string text;
     char chunk[4096];
     std::size_t got;
     while ((got = std::fread(chunk, 1, sizeof chunk, file.get())) > 0) text.append(chunk, got);
     if (std::ferror(file.get()))
-        return make_error(Failure::kLocalFault, path + ": cannot read: " + std::strerror(errno));
+        return make_error(ErrorCause::kConfig, path + ": cannot read: " + std::strerror(errno));
     auto config = parse_config(text, path);
     if (!config) return config;
     for (const auto& [name, side] : {std::pair{"[authenticate.client]", &config->engine.client},

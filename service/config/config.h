@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "proto/result.h"
+#include "base/result.h"
 #include "service/tls/engine.h"
 
 namespace handshaked::config {

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "proto/result.h"
+#include "base/result.h"
 #include "service/keys/key_store.h"
 #include "service/tls/engine.h"
 

@@ -59,7 +59,7 @@ Result<tls::SessionParams> HandshakeJob::session_params() {
     }
     if (request_.auth == AuthMode::kPsk && request_.role == Role::kClient) {
         if (request_.peer_identities.empty())
-            return make_error(Failure::kMissingCredentials,
+            return make_error(ErrorCause::kMissingCredentials,
                               "PSK ClientHello without a peer identity");
         for (KeySerial serial : request_.peer_identities) {
             auto psk = effects_.keys.read_psk(serial);
@@ -94,7 +94,7 @@ Result<tls::SessionParams> HandshakeJob::session_params() {
         };
     }
     if (request_.role == Role::kServer && request_.auth == AuthMode::kUnauthenticated)
-        return make_error(Failure::kBadRequest, "a ServerHello request without authentication");
+        return make_error(ErrorCause::kBadRequest, "a ServerHello request without authentication");
     return params;
 }
 
@@ -127,12 +127,13 @@ Wait HandshakeJob::on_io_ready() {
 
 Wait HandshakeJob::on_deadline() {
     if (state_ == JobState::kDone) return Wait::kNothing;
-    return fail(make_error(Failure::kTimeout, "the handshake did not finish before its deadline"));
+    return fail(
+        make_error(ErrorCause::kTimeout, "the handshake did not finish before its deadline"));
 }
 
 Wait HandshakeJob::on_shutdown() {
     if (state_ == JobState::kDone) return Wait::kNothing;
-    return fail(make_error(Failure::kShuttingDown, "handshaked is stopping"));
+    return fail(make_error(ErrorCause::kShuttingDown, "handshaked is stopping"));
 }
 
 Wait HandshakeJob::drive() {
@@ -142,7 +143,7 @@ Wait HandshakeJob::drive() {
         case tls::Progress::kFailed: return fail(session_->error());
         case tls::Progress::kDone: return finish_success();
     }
-    return fail(make_error(Failure::kLocalFault, "TLS engine returned an unknown state"));
+    return fail(make_error(ErrorCause::kLocalFault, "TLS engine returned an unknown state"));
 }
 
 Wait HandshakeJob::finish_success() {
@@ -155,7 +156,7 @@ Wait HandshakeJob::finish_success() {
         auto serial = session_->used_psk_serial();
         if (!serial || *serial == 0)
             return fail(
-                make_error(Failure::kLocalFault, "PSK handshake finished without a PSK serial"));
+                make_error(ErrorCause::kLocalFault, "PSK handshake finished without a PSK serial"));
         remote_auth.push_back(*serial);
     } else if (auto certificate = request_.auth == AuthMode::kX509
                                       ? session_->verified_peer_certificate()
@@ -177,7 +178,7 @@ Wait HandshakeJob::finish_success() {
     if (auto installed = effects_.ktls.install(fd_.get(), *keys); !installed)
         return fail(installed.error());
 
-    result_.failure = Failure::kNone;
+    result_.failure = std::nullopt;
     result_.remote_auth = std::move(remote_auth);
     state_ = JobState::kDone;
     return Wait::kNothing;
@@ -196,7 +197,7 @@ Wait HandshakeJob::fail(const Error& error_from_anywhere) {
     const Error error = error_from_anywhere;
     session_.reset();
     restore_socket();
-    result_.failure = error.failure == Failure::kNone ? Failure::kLocalFault : error.failure;
+    result_.failure = error.cause;
     result_.remote_auth.clear();
     failure_detail_ = error.message;
     if (!psk_lookup_note_.empty()) failure_detail_ += "; " + psk_lookup_note_;

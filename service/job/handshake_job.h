@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "base/unique_fd.h"
 #include "proto/handshake.h"
-#include "service/base/unique_fd.h"
 #include "service/job/effects.h"
 
 namespace handshaked::job {

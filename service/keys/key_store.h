@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
 #include "proto/handshake.h"
-#include "proto/result.h"
 #include "service/tls/engine.h"
 
 namespace handshaked::keys {

@@ -28,7 +28,7 @@ struct KeyDescription {
 };
 
 Error key_error(const std::string& what, KeySerial serial, int error) {
-    return make_error(Failure::kLocalFault,
+    return make_error(ErrorCause::kLocalFault,
                       what + " key " + std::to_string(serial) + ": " + std::strerror(error));
 }
 
@@ -43,7 +43,7 @@ Result<KeyDescription> describe(KeySerial serial) {
     for (int field = 0; field < 4; ++field) {
         auto next = text.find(';', position);
         if (next == std::string::npos)
-            return make_error(Failure::kLocalFault, "describe key: malformed");
+            return make_error(ErrorCause::kLocalFault, "describe key: malformed");
         if (field == 0) result.type = text.substr(0, next);
         position = next + 1;
     }
@@ -106,7 +106,7 @@ std::vector<KeySerial> KeyutilsKeyStore::shared_keyrings() {
 Result<void> KeyutilsKeyStore::link_consumer_keyrings() {
     if (keyctl_join_session_keyring(nullptr) < 0 && errno != EPERM) {
         return make_error(
-            Failure::kLocalFault,
+            ErrorCause::kLocalFault,
             std::string("keyring: cannot join a session keyring: ") + std::strerror(errno));
     }
     {
@@ -119,7 +119,7 @@ Result<void> KeyutilsKeyStore::link_consumer_keyrings() {
     // process) would unlink from the wrong one.
     if (keyctl_get_keyring_ID(KEY_SPEC_PROCESS_KEYRING, 1) < 0) {
         return make_error(
-            Failure::kLocalFault,
+            ErrorCause::kLocalFault,
             std::string("keyring: cannot create the process keyring: ") + std::strerror(errno));
     }
     return {};
@@ -130,13 +130,13 @@ Result<tls::PskKey> KeyutilsKeyStore::read_psk(KeySerial serial) {
     if (!description) return description.error();
     if (description->type != "psk" && description->type != "user") {
         return make_error(
-            Failure::kMissingCredentials,
+            ErrorCause::kMissingCredentials,
             "key " + std::to_string(serial) + " is of type '" + description->type + "', not psk");
     }
     auto payload = read_payload(serial);
     if (!payload) return payload.error();
     if (payload->empty())
-        return make_error(Failure::kMissingCredentials,
+        return make_error(ErrorCause::kMissingCredentials,
                           "PSK key " + std::to_string(serial) + " is empty");
     tls::PskKey key;
     key.identity = description->description;
@@ -148,13 +148,13 @@ Result<tls::PskKey> KeyutilsKeyStore::read_psk(KeySerial serial) {
 Result<tls::DerCredentials> KeyutilsKeyStore::read_x509(KeySerial certificate,
                                                         KeySerial private_key) {
     if (certificate == 0 || private_key == 0) {
-        return make_error(Failure::kMissingCredentials,
+        return make_error(ErrorCause::kMissingCredentials,
                           "x509 credentials need both a certificate and a private key serial");
     }
     auto cert = read_payload(certificate);
-    if (!cert) return make_error(Failure::kMissingCredentials, cert.error().message);
+    if (!cert) return make_error(ErrorCause::kMissingCredentials, cert.error().message);
     auto key = read_payload(private_key);
-    if (!key) return make_error(Failure::kMissingCredentials, key.error().message);
+    if (!key) return make_error(ErrorCause::kMissingCredentials, key.error().message);
     tls::DerCredentials credentials;
     credentials.certificate.assign(cert->data(), cert->data() + cert->size());
     credentials.private_key = std::move(key.value());
@@ -213,7 +213,7 @@ Result<KeySerial> KeyutilsKeyStore::publish_peer_certificate(const std::vector<s
         serial = add_key("user", name.c_str(), der.data(), der.size(), KEY_SPEC_USER_KEYRING);
     if (serial < 0) {
         return make_error(
-            Failure::kLocalFault,
+            ErrorCause::kLocalFault,
             std::string("cannot store the peer certificate as a key: ") + std::strerror(errno));
     }
     // tlshd never removes these and the user keyring fills up; ours expire.

@@ -17,9 +17,9 @@ void put_sequence(unsigned char (&rec_seq)[8], std::uint64_t sequence) {
 }
 
 Error bad_size(std::string_view what, std::size_t got, std::size_t want) {
-    return make_error(Failure::kLocalFault, "kTLS " + std::string(what) + " is " +
-                                                std::to_string(got) + " bytes, expected " +
-                                                std::to_string(want));
+    return make_error(ErrorCause::kLocalFault, "kTLS " + std::string(what) + " is " +
+                                                   std::to_string(got) + " bytes, expected " +
+                                                   std::to_string(want));
 }
 
 // Fills a GCM/CCM-shaped struct (salt + explicit iv), copies it out and wipes it.
@@ -69,7 +69,7 @@ Result<SecureBytes> crypto_info(tls::Cipher cipher, const tls::TrafficKeys& keys
             return salted<tls12_crypto_info_aes_ccm_128, 16>(TLS_CIPHER_AES_CCM_128, keys);
         case tls::Cipher::kChacha20Poly1305: return chacha(keys);
     }
-    return make_error(Failure::kLocalFault, "kTLS: unknown cipher");
+    return make_error(ErrorCause::kLocalFault, "kTLS: unknown cipher");
 }
 
 Result<CryptoInfoPair> crypto_info(const tls::SessionKeys& keys) {

@@ -4,9 +4,9 @@
 // <linux/tls.h>. Pure (no syscalls); the bytes are key material and are wiped with their buffer.
 #pragma once
 
-#include "proto/result.h"
+#include "base/result.h"
+#include "base/secure_bytes.h"
 #include "service/tls/engine.h"
-#include "service/tls/secure_bytes.h"
 
 namespace handshaked::ktls {
 

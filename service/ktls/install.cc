@@ -20,7 +20,7 @@ namespace handshaked::ktls {
 namespace {
 
 Error failed(std::string_view step, int err) {
-    return make_error(Failure::kLocalFault,
+    return make_error(ErrorCause::kLocalFault,
                       "kTLS: setsockopt(" + std::string(step) + "): " + std::strerror(err));
 }
 

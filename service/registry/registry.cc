@@ -46,7 +46,7 @@ void Registry::job_finished(const CompletedHandshake& completed) {
         } else {
             ++counters_.failed;
             ++counters_.failed_by_status[completed.status];
-            if (completed.failure == Failure::kTimeout) ++counters_.timed_out;
+            if (completed.failure == ErrorCause::kTimeout) ++counters_.timed_out;
         }
         history_[history_next_] = completed;
         history_next_ = (history_next_ + 1) % kHistorySize;

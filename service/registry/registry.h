@@ -26,7 +26,7 @@ struct CompletedHandshake {
     std::string cipher;
     std::string key_exchange_group;  // IANA name; "" for none (failed early, psk_ke)
     std::uint32_t status = 0;
-    Failure failure = Failure::kNone;
+    HandshakeFailure failure;
     std::string detail;  // why it failed; never key material
     std::vector<KeySerial> remote_auth;
     std::vector<KeySerial> requested_serials;

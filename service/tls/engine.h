@@ -13,10 +13,10 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
+#include "base/secure_bytes.h"
 #include "proto/handshake.h"
-#include "proto/result.h"
 #include "service/tls/groups.h"
-#include "service/tls/secure_bytes.h"
 
 namespace handshaked::tls {
 
@@ -70,7 +70,7 @@ public:
 
     // Drive the handshake as far as the non-blocking socket allows.
     virtual Progress advance() = 0;
-    // Why advance() returned kFailed (the Failure decides the kernel's status).
+    // Why advance() returned kFailed (its cause decides the kernel's status).
     virtual const Error& error() const = 0;
 
     // After kDone: the record state for kTLS. Fails if the library still holds received bytes

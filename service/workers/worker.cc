@@ -77,7 +77,7 @@ Result<void> Worker::open() {
     epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
     wake_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (!epoll_.valid() || !wake_.valid())
-        return make_error(Failure::kLocalFault, std::string("worker: ") + std::strerror(errno));
+        return make_error(ErrorCause::kLocalFault, std::string("worker: ") + std::strerror(errno));
     epoll_event event{};
     event.events = EPOLLIN;
     event.data.fd = listener_->fd();
@@ -215,7 +215,7 @@ void Worker::answer_rejected(const netlink::RejectedAccept& rejected) {
     log::error("unusable ACCEPT reply, answering EIO: " + rejected.error.message);
     HandshakeResult result;
     result.sockfd = fd.get();
-    result.failure = rejected.error.failure;
+    result.failure = rejected.error.cause;
     if (auto done = channel_->done(result); !done) {
         context_.registry.count_done_error();
         log::error(done.error().message);

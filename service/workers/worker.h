@@ -12,14 +12,14 @@
 #include <set>
 #include <utility>
 
+#include "base/unique_fd.h"
 #include "netlink/genl_socket.h"
-#include "service/base/unique_fd.h"
 #include "service/config/config.h"
 #include "service/job/handshake_job.h"
+#include "service/job/linux_effects.h"
 #include "service/keys/keyutils_key_store.h"
 #include "service/registry/registry.h"
 #include "service/service_state.h"
-#include "service/workers/linux_adapters.h"
 
 namespace handshaked::workers {
 
@@ -78,8 +78,8 @@ private:
     // Finished jobs whose DONE waits for [debug] delay_done, by when it is due: the loop goes on
     // serving the worker's other jobs meanwhile (tlshd sleeps in a process of its own).
     std::set<std::pair<job::Clock::time_point, int>> delayed_done_;
-    LinuxSocketOps socket_ops_;
-    LinuxKtlsInstaller ktls_;
+    job::LinuxSocketOps socket_ops_;
+    job::LinuxKtlsInstaller ktls_;
 };
 
 }  // namespace handshaked::workers

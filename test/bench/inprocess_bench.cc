@@ -23,7 +23,7 @@
 #include <thread>
 #include <vector>
 
-#include "service/base/unique_fd.h"
+#include "base/unique_fd.h"
 #include "service/tls/wolfssl/wolfssl_engine.h"
 
 using namespace handshaked;

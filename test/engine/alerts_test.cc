@@ -30,14 +30,14 @@ TEST(Alerts, NamesFollowRfc8446) {
 
 TEST(Alerts, ReceivedAlerts) {
     // Only a server can tell a client its PSK identity is unknown.
-    EXPECT_EQ(failure_for_received_alert(115, Role::kClient), Failure::kUnknownPskIdentity);
-    EXPECT_EQ(failure_for_received_alert(115, Role::kServer), Failure::kAuthentication);
+    EXPECT_EQ(failure_for_received_alert(115, Role::kClient), ErrorCause::kUnknownPskIdentity);
+    EXPECT_EQ(failure_for_received_alert(115, Role::kServer), ErrorCause::kAuthentication);
     for (int code : {10, 22, 47, 50, 70, 109, 110}) {
-        EXPECT_EQ(failure_for_received_alert(code, Role::kClient), Failure::kProtocol) << code;
-        EXPECT_EQ(failure_for_received_alert(code, Role::kServer), Failure::kProtocol) << code;
+        EXPECT_EQ(failure_for_received_alert(code, Role::kClient), ErrorCause::kProtocol) << code;
+        EXPECT_EQ(failure_for_received_alert(code, Role::kServer), ErrorCause::kProtocol) << code;
     }
     for (int code : {40, 42, 44, 45, 46, 48, 49, 51, 80, 116}) {
-        EXPECT_EQ(failure_for_received_alert(code, Role::kClient), Failure::kAuthentication)
+        EXPECT_EQ(failure_for_received_alert(code, Role::kClient), ErrorCause::kAuthentication)
             << code;
     }
 }
@@ -45,35 +45,37 @@ TEST(Alerts, ReceivedAlerts) {
 TEST(Alerts, LibraryErrors) {
     for (int error : std::initializer_list<int>{MEMORY_E, BAD_FUNC_ARG, RNG_FAILURE_E,
                                                 NO_PRIVATE_KEY, BAD_STATE_E}) {
-        EXPECT_EQ(failure_for_error(error), Failure::kLocalFault) << error;
+        EXPECT_EQ(failure_for_error(error), ErrorCause::kLocalFault) << error;
     }
     for (int error :
          std::initializer_list<int>{SOCKET_PEER_CLOSED_E, SOCKET_ERROR_E, ZERO_RETURN}) {
-        EXPECT_EQ(failure_for_error(error), Failure::kPeerClosed) << error;
+        EXPECT_EQ(failure_for_error(error), ErrorCause::kPeerClosed) << error;
     }
     for (int error : std::initializer_list<int>{DOMAIN_NAME_MISMATCH, VERIFY_CERT_ERROR, BAD_BINDER,
                                                 CRL_CERT_REVOKED, ASN_NO_SIGNER_E, AES_GCM_AUTH_E,
                                                 ASN_AFTER_DATE_E, ASN_PARSE_E}) {
-        EXPECT_EQ(failure_for_error(error), Failure::kAuthentication) << error;
+        EXPECT_EQ(failure_for_error(error), ErrorCause::kAuthentication) << error;
     }
     // Anything else the peer could have caused is a protocol failure, not ours.
     for (int error : std::initializer_list<int>{BUFFER_ERROR, VERSION_ERROR, PARSE_ERROR, -1}) {
-        EXPECT_EQ(failure_for_error(error), Failure::kProtocol) << error;
+        EXPECT_EQ(failure_for_error(error), ErrorCause::kProtocol) << error;
     }
 }
 
 TEST(Alerts, WhatAServerSendsBeforeItsFirstFlight) {
-    EXPECT_EQ(alert_for_failure(Failure::kUnknownPskIdentity, 0, std::nullopt),
+    EXPECT_EQ(alert_for_failure(ErrorCause::kUnknownPskIdentity, 0, std::nullopt),
               kAlertUnknownPskIdentity);
-    EXPECT_EQ(alert_for_failure(Failure::kMissingCredentials, 0, 47), kAlertAccessDenied);
-    EXPECT_EQ(alert_for_failure(Failure::kLocalFault, MEMORY_E, std::nullopt), kAlertInternalError);
-    EXPECT_EQ(alert_for_failure(Failure::kAuthentication, BAD_BINDER, 47), kAlertDecryptError);
-    EXPECT_EQ(alert_for_failure(Failure::kProtocol, VERSION_ERROR, std::nullopt),
+    EXPECT_EQ(alert_for_failure(ErrorCause::kMissingCredentials, 0, 47), kAlertAccessDenied);
+    EXPECT_EQ(alert_for_failure(ErrorCause::kLocalFault, MEMORY_E, std::nullopt),
+              kAlertInternalError);
+    EXPECT_EQ(alert_for_failure(ErrorCause::kAuthentication, BAD_BINDER, 47), kAlertDecryptError);
+    EXPECT_EQ(alert_for_failure(ErrorCause::kProtocol, VERSION_ERROR, std::nullopt),
               kAlertProtocolVersion);
-    EXPECT_EQ(alert_for_failure(Failure::kProtocol, BUFFER_ERROR, std::nullopt), kAlertDecodeError);
+    EXPECT_EQ(alert_for_failure(ErrorCause::kProtocol, BUFFER_ERROR, std::nullopt),
+              kAlertDecodeError);
     // No better name: wolfSSL's own alert, else handshake_failure.
-    EXPECT_EQ(alert_for_failure(Failure::kProtocol, -1, 110), 110);
-    EXPECT_EQ(alert_for_failure(Failure::kProtocol, -1, std::nullopt), kAlertHandshakeFailure);
+    EXPECT_EQ(alert_for_failure(ErrorCause::kProtocol, -1, 110), 110);
+    EXPECT_EQ(alert_for_failure(ErrorCause::kProtocol, -1, std::nullopt), kAlertHandshakeFailure);
 }
 
 TEST(Alerts, SocketErrorsThatMeanThePeerIsGone) {

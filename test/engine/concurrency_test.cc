@@ -100,7 +100,7 @@ TEST(Concurrency, RegistryUnderConcurrentWritersAndReaders) {
                 registry::CompletedHandshake done;
                 done.id = snapshot.id;
                 done.status = i % 5 == 0 ? 110 : 0;
-                done.failure = i % 5 == 0 ? Failure::kTimeout : Failure::kNone;
+                done.failure = i % 5 == 0 ? HandshakeFailure(ErrorCause::kTimeout) : std::nullopt;
                 done.duration_ms = i;
                 registry.job_finished(done);
             }

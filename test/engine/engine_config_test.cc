@@ -14,7 +14,7 @@ namespace {
 void expect_refused(const tls::EngineConfig& config, const std::string& file) {
     auto engine = tls::make_wolfssl_engine(config);
     ASSERT_FALSE(engine.ok()) << "accepted a config that names " << file;
-    EXPECT_EQ(engine.error().failure, Failure::kLocalFault);
+    EXPECT_EQ(engine.error().cause, ErrorCause::kConfig);
     EXPECT_NE(engine.error().message.find(file), std::string::npos) << engine.error().message;
 }
 

@@ -31,13 +31,13 @@ using tls::SessionParams;
 const std::string kNvmeIdentity =
     "NVMe0R01 nqn.2014-08.org.nvmexpress:uuid:host nqn.2014-08.org.nvmexpress:uuid:subsys";
 
-#define EXPECT_FAILED_WITH(session, progress, expected)                                \
-    do {                                                                               \
-        EXPECT_EQ(progress, Progress::kFailed);                                        \
-        if ((progress) == Progress::kFailed) {                                         \
-            EXPECT_EQ(failure_name((session).error().failure), failure_name(expected)) \
-                << (session).error().message;                                          \
-        }                                                                              \
+#define EXPECT_FAILED_WITH(session, progress, expected)                              \
+    do {                                                                             \
+        EXPECT_EQ(progress, Progress::kFailed);                                      \
+        if ((progress) == Progress::kFailed) {                                       \
+            EXPECT_EQ(failure_name((session).error().cause), failure_name(expected)) \
+                << (session).error().message;                                        \
+        }                                                                            \
     } while (0)
 
 // ---- PSK ---------------------------------------------------------------------------------
@@ -65,9 +65,9 @@ TEST(Failure, WrongPskIsABinderMismatchOnBothSides) {
     auto hs = psk_handshake(pair, {make_psk(kNvmeIdentity, 32, 7, 0x01)},
                             {make_psk(kNvmeIdentity, 32, 7, 0x02)});
     ASSERT_TRUE(hs.client && hs.server);
-    EXPECT_FAILED_WITH(*hs.server, hs.server_progress, Failure::kAuthentication);
+    EXPECT_FAILED_WITH(*hs.server, hs.server_progress, ErrorCause::kAuthentication);
     // The server says decrypt_error (wolfSSL would say nothing): the client learns it at once.
-    EXPECT_FAILED_WITH(*hs.client, hs.client_progress, Failure::kAuthentication);
+    EXPECT_FAILED_WITH(*hs.client, hs.client_progress, ErrorCause::kAuthentication);
     EXPECT_NE(hs.client->error().message.find("decrypt_error"), std::string::npos)
         << hs.client->error().message;
 }
@@ -77,18 +77,18 @@ TEST(Failure, UnknownPskIdentityIsReportedOnBothSides) {
     auto hs = psk_handshake(pair, {make_psk(kNvmeIdentity, 32, 7)},
                             {make_psk("some other identity", 32, 8)});
     ASSERT_TRUE(hs.client && hs.server);
-    EXPECT_FAILED_WITH(*hs.server, hs.server_progress, Failure::kUnknownPskIdentity);
+    EXPECT_FAILED_WITH(*hs.server, hs.server_progress, ErrorCause::kUnknownPskIdentity);
     // ... because the server sent unknown_psk_identity, which the client turns into EKEYREJECTED.
-    EXPECT_FAILED_WITH(*hs.client, hs.client_progress, Failure::kUnknownPskIdentity);
-    EXPECT_EQ(done_status(hs.client->error().failure), static_cast<std::uint32_t>(EKEYREJECTED));
+    EXPECT_FAILED_WITH(*hs.client, hs.client_progress, ErrorCause::kUnknownPskIdentity);
+    EXPECT_EQ(done_status(hs.client->error().cause), static_cast<std::uint32_t>(EKEYREJECTED));
 }
 
 TEST(Failure, UnknownPskIdentityWhenTheServerHasNoLookupResultForAny) {
     TcpPair pair;
     auto hs = psk_handshake(pair, {make_psk(kNvmeIdentity, 32, 7), make_psk("second", 48, 8)}, {});
     ASSERT_TRUE(hs.client && hs.server);
-    EXPECT_FAILED_WITH(*hs.server, hs.server_progress, Failure::kUnknownPskIdentity);
-    EXPECT_FAILED_WITH(*hs.client, hs.client_progress, Failure::kUnknownPskIdentity);
+    EXPECT_FAILED_WITH(*hs.server, hs.server_progress, ErrorCause::kUnknownPskIdentity);
+    EXPECT_FAILED_WITH(*hs.client, hs.client_progress, ErrorCause::kUnknownPskIdentity);
 }
 
 TEST(Failure, PskClientAgainstCertificateServerDoesNotFallBackToCertificates) {
@@ -100,8 +100,8 @@ TEST(Failure, PskClientAgainstCertificateServerDoesNotFallBackToCertificates) {
     TcpPair pair;
     auto hs = run_handshake(*client_engine, std::move(client), *server_engine,
                             server_params(AuthMode::kX509), pair);
-    EXPECT_FAILED_WITH(*hs.client, hs.client_progress, Failure::kAuthentication);
-    EXPECT_FAILED_WITH(*hs.server, hs.server_progress, Failure::kAuthentication);
+    EXPECT_FAILED_WITH(*hs.client, hs.client_progress, ErrorCause::kAuthentication);
+    EXPECT_FAILED_WITH(*hs.server, hs.server_progress, ErrorCause::kAuthentication);
 }
 
 // ---- server certificate ------------------------------------------------------------------
@@ -124,9 +124,9 @@ void expect_rejected_by_client(const CertCase& c, std::string_view alert) {
     TcpPair pair;
     auto hs = cert_handshake(pair, c);
     ASSERT_TRUE(hs.client && hs.server);
-    EXPECT_FAILED_WITH(*hs.client, hs.client_progress, Failure::kAuthentication);
+    EXPECT_FAILED_WITH(*hs.client, hs.client_progress, ErrorCause::kAuthentication);
     // The client's alert reaches the server before the connection goes away.
-    EXPECT_FAILED_WITH(*hs.server, hs.server_progress, Failure::kAuthentication);
+    EXPECT_FAILED_WITH(*hs.server, hs.server_progress, ErrorCause::kAuthentication);
     EXPECT_NE(hs.server->error().message.find(alert), std::string::npos)
         << hs.server->error().message;
     EXPECT_FALSE(hs.client->verified_peer_certificate().has_value());
@@ -194,14 +194,14 @@ void expect_client_certificate_rejected(std::string_view cert_der, std::string_v
     auto hs = run_handshake(*client_engine, std::move(client), *server_engine,
                             server_params(AuthMode::kX509), pair);
     ASSERT_TRUE(hs.client && hs.server);
-    EXPECT_FAILED_WITH(*hs.server, hs.server_progress, Failure::kAuthentication);
+    EXPECT_FAILED_WITH(*hs.server, hs.server_progress, ErrorCause::kAuthentication);
     EXPECT_FALSE(hs.server->verified_peer_certificate().has_value());
     if (hs.client_progress == Progress::kDone) {
         const auto read = wolfssl_read(*hs.client, pair.client());
         EXPECT_LE(read.bytes, 0);
         EXPECT_NE(read.error, WOLFSSL_ERROR_WANT_READ);
     } else {
-        EXPECT_FAILED_WITH(*hs.client, hs.client_progress, Failure::kAuthentication);
+        EXPECT_FAILED_WITH(*hs.client, hs.client_progress, ErrorCause::kAuthentication);
     }
 }
 
@@ -225,7 +225,7 @@ TEST(Failure, RevokedClientCertificate) {
     auto hs = run_handshake(*revoked_client_engine, client_params(AuthMode::kX509), *server_engine,
                             server_params(AuthMode::kX509), pair);
     ASSERT_TRUE(hs.server);
-    EXPECT_FAILED_WITH(*hs.server, hs.server_progress, Failure::kAuthentication);
+    EXPECT_FAILED_WITH(*hs.server, hs.server_progress, ErrorCause::kAuthentication);
 
     // The CRL only covers its own CA: an RSA-CA client (no CRL loaded for it) still passes,
     // and so does a non-revoked client of the EC CA.
@@ -354,8 +354,8 @@ TEST(Failure, Tls12OnlyClientIsRefused) {
     std::vector<std::uint8_t> received;
     const auto progress = drive({scripted_peer(pair.client(), kTls12ClientHello, nullptr, received),
                                  party(**server, pair.server())});
-    EXPECT_FAILED_WITH(**server, progress[1], Failure::kProtocol);
-    EXPECT_EQ(done_status((*server)->error().failure), static_cast<std::uint32_t>(EACCES));
+    EXPECT_FAILED_WITH(**server, progress[1], ErrorCause::kProtocol);
+    EXPECT_EQ(done_status((*server)->error().cause), static_cast<std::uint32_t>(EACCES));
     EXPECT_TRUE(has_fatal_alert(received, kAlertProtocolVersion));
 }
 
@@ -370,8 +370,8 @@ TEST(Failure, Tls12OnlyServerIsRefused) {
     const auto progress = drive({party(**client, pair.client()),
                                  scripted_peer(pair.server(), {}, tls12_server_hello, received)});
     ASSERT_EQ(progress[0], Progress::kFailed);
-    const Failure failure = (*client)->error().failure;
-    EXPECT_EQ(failure, Failure::kProtocol)
+    const ErrorCause failure = (*client)->error().cause;
+    EXPECT_EQ(failure, ErrorCause::kProtocol)
         << failure_name(failure) << ": " << (*client)->error().message;
     EXPECT_EQ(done_status(failure), static_cast<std::uint32_t>(EACCES));
     // wolfSSL's client closes without an alert here; what matters is that it went no further.
@@ -387,7 +387,7 @@ TEST(Failure, GarbageFromTheServerIsAProtocolError) {
     const std::string garbage = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
     ASSERT_TRUE(send_all(pair.server(), {garbage.begin(), garbage.end()}));
     const auto progress = drive({party(**client, pair.client())});
-    EXPECT_FAILED_WITH(**client, progress[0], Failure::kProtocol);
+    EXPECT_FAILED_WITH(**client, progress[0], ErrorCause::kProtocol);
 }
 
 // ---- the peer goes away ------------------------------------------------------------------
@@ -401,8 +401,8 @@ TEST(Failure, ClientClosesBeforeClientHello) {
     EXPECT_EQ((*server)->advance(), Progress::kWantRead);
     pair.shutdown_client();
     const auto progress = drive({party(**server, pair.server())});
-    EXPECT_FAILED_WITH(**server, progress[0], Failure::kPeerClosed);
-    EXPECT_EQ(done_status((*server)->error().failure), static_cast<std::uint32_t>(ETIMEDOUT));
+    EXPECT_FAILED_WITH(**server, progress[0], ErrorCause::kPeerClosed);
+    EXPECT_EQ(done_status((*server)->error().cause), static_cast<std::uint32_t>(ETIMEDOUT));
 }
 
 TEST(Failure, ClientResetsMidHandshake) {
@@ -419,7 +419,7 @@ TEST(Failure, ClientResetsMidHandshake) {
     for (int i = 0; i < 50 && (*server)->advance() == Progress::kWantRead; ++i) usleep(2000);
     pair.reset_client();
     const auto progress = drive({party(**server, pair.server())});
-    EXPECT_FAILED_WITH(**server, progress[0], Failure::kPeerClosed);
+    EXPECT_FAILED_WITH(**server, progress[0], ErrorCause::kPeerClosed);
 }
 
 TEST(Failure, ServerClosesAfterClientHello) {
@@ -435,7 +435,7 @@ TEST(Failure, ServerClosesAfterClientHello) {
     EXPECT_EQ((*hello)[0], 0x16);  // a handshake record: the ClientHello
     pair.shutdown_server();
     const auto progress = drive({party(**client, pair.client())});
-    EXPECT_FAILED_WITH(**client, progress[0], Failure::kPeerClosed);
+    EXPECT_FAILED_WITH(**client, progress[0], ErrorCause::kPeerClosed);
 }
 
 // ---- requests the engine cannot serve ----------------------------------------------------
@@ -449,7 +449,7 @@ TEST(Failure, ClientWithoutPeername) {
              {std::optional<std::string>{}, std::optional<std::string>{""}}) {
             auto session = engine->start_session(pair.client(), client_params(auth, name));
             ASSERT_FALSE(session.ok());
-            EXPECT_EQ(session.error().failure, Failure::kBadRequest) << session.error().message;
+            EXPECT_EQ(session.error().cause, ErrorCause::kBadRequest) << session.error().message;
         }
     }
 }
@@ -460,7 +460,7 @@ TEST(Failure, X509ClientWithoutCredentials) {
     TcpPair pair;
     auto session = engine->start_session(pair.client(), client_params(AuthMode::kX509));
     ASSERT_FALSE(session.ok());
-    EXPECT_EQ(session.error().failure, Failure::kMissingCredentials);
+    EXPECT_EQ(session.error().cause, ErrorCause::kMissingCredentials);
 }
 
 TEST(Failure, ServerWithoutCredentialsTellsTheClient) {
@@ -473,10 +473,10 @@ TEST(Failure, ServerWithoutCredentialsTellsTheClient) {
     ASSERT_TRUE(client.ok());
     auto server = server_engine->start_session(pair.server(), server_params(AuthMode::kX509));
     ASSERT_FALSE(server.ok());
-    EXPECT_EQ(server.error().failure, Failure::kMissingCredentials);
+    EXPECT_EQ(server.error().cause, ErrorCause::kMissingCredentials);
     pair.shutdown_server();  // what the job does with the fd
     const auto progress = drive({party(**client, pair.client())});
-    EXPECT_FAILED_WITH(**client, progress[0], Failure::kAuthentication);
+    EXPECT_FAILED_WITH(**client, progress[0], ErrorCause::kAuthentication);
     EXPECT_NE((*client)->error().message.find("access_denied"), std::string::npos)
         << (*client)->error().message;
 }
@@ -489,13 +489,13 @@ TEST(Failure, OwnCredentialsWithAKeyOfAnotherCertificate) {
     params.own_credentials = der_credentials("client-ec.der", "server-ec.key.der");
     auto session = engine->start_session(pair.client(), std::move(params));
     ASSERT_FALSE(session.ok());
-    EXPECT_EQ(session.error().failure, Failure::kMissingCredentials) << session.error().message;
+    EXPECT_EQ(session.error().cause, ErrorCause::kMissingCredentials) << session.error().message;
 
     params = client_params(AuthMode::kX509);
     params.own_credentials = der_credentials("client-ec.der", "client-ec.der");  // not a key
     session = engine->start_session(pair.client(), std::move(params));
     ASSERT_FALSE(session.ok());
-    EXPECT_EQ(session.error().failure, Failure::kMissingCredentials);
+    EXPECT_EQ(session.error().cause, ErrorCause::kMissingCredentials);
 }
 
 TEST(Failure, PskClientWithNoUsablePsk) {
@@ -503,14 +503,14 @@ TEST(Failure, PskClientWithNoUsablePsk) {
     ASSERT_TRUE(engine);
     TcpPair pair;
     auto params = client_params(AuthMode::kPsk, std::nullopt);
-    EXPECT_EQ(engine->start_session(pair.client(), params).error().failure,
-              Failure::kMissingCredentials);
+    EXPECT_EQ(engine->start_session(pair.client(), params).error().cause,
+              ErrorCause::kMissingCredentials);
     params.client_psks = {make_psk("NVMe0R07 host subsys", 32, 1),  // hash 07 does not exist
                           make_psk("empty-key", 0, 2), make_psk("", 32, 3),
                           make_psk("too-long-key", 65, 4)};
     auto session = engine->start_session(pair.client(), params);
     ASSERT_FALSE(session.ok());
-    EXPECT_EQ(session.error().failure, Failure::kMissingCredentials);
+    EXPECT_EQ(session.error().cause, ErrorCause::kMissingCredentials);
 }
 
 TEST(Failure, ExportRefusedWhileWolfSslHoldsReceivedData) {
@@ -535,7 +535,7 @@ TEST(Failure, ExportRefusedWhileWolfSslHoldsReceivedData) {
     ASSERT_EQ(peeked, 1);
     auto keys = hs.server->export_keys();
     ASSERT_FALSE(keys.ok());
-    EXPECT_EQ(keys.error().failure, Failure::kLocalFault);
+    EXPECT_EQ(keys.error().cause, ErrorCause::kLocalFault);
 }
 
 TEST(Failure, ExportBeforeTheHandshakeEnds) {

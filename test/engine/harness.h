@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "proto/result.h"
+#include "base/result.h"
 #include "service/tls/engine.h"
 #include "service/tls/wolfssl/wolfssl_engine.h"
 

@@ -138,9 +138,9 @@ TEST(KeyExchange, NoCommonGroupFailsOnBothSides) {
     ASSERT_TRUE(hs.client && hs.server);
     EXPECT_EQ(hs.client_progress, Progress::kFailed);
     EXPECT_EQ(hs.server_progress, Progress::kFailed);
-    EXPECT_EQ(done_status(hs.client->error().failure), static_cast<std::uint32_t>(EACCES))
+    EXPECT_EQ(done_status(hs.client->error().cause), static_cast<std::uint32_t>(EACCES))
         << hs.client->error().message;
-    EXPECT_EQ(done_status(hs.server->error().failure), static_cast<std::uint32_t>(EACCES))
+    EXPECT_EQ(done_status(hs.server->error().cause), static_cast<std::uint32_t>(EACCES))
         << hs.server->error().message;
     // The server answers the ClientHello with handshake_failure (RFC 8446 4.1.1), not with a
     // HelloRetryRequest for a group the client never listed, and names both lists.
@@ -163,7 +163,7 @@ TEST(KeyExchange, NoCommonGroupFailsOnAPskServerToo) {
     EXPECT_EQ(hs.server_progress, Progress::kFailed);
     EXPECT_NE(hs.client->error().message.find("handshake_failure"), std::string::npos)
         << hs.client->error().message;
-    EXPECT_EQ(done_status(hs.server->error().failure), static_cast<std::uint32_t>(EACCES))
+    EXPECT_EQ(done_status(hs.server->error().cause), static_cast<std::uint32_t>(EACCES))
         << hs.server->error().message;
     EXPECT_NE(hs.server->error().message.find("no key exchange group in common"), std::string::npos)
         << hs.server->error().message;

@@ -137,7 +137,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (fd) FUZZ_CHECK(*fd >= 0);
     FUZZ_CHECK(request.ok() == e.ok);
     if (!request.ok()) {
-        FUZZ_CHECK(request.error().failure == Failure::kBadRequest);
+        FUZZ_CHECK(request.error().cause == ErrorCause::kBadRequest);
         FUZZ_CHECK(request.error().message.rfind("ACCEPT reply: ", 0) == 0);
         return 0;
     }

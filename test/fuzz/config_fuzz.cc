@@ -76,7 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view text(reinterpret_cast<const char*>(data), size);
     auto parsed = config::parse_config(text, kPath);
     if (!parsed.ok()) {
-        FUZZ_CHECK(parsed.error().failure == Failure::kLocalFault);
+        FUZZ_CHECK(parsed.error().cause == ErrorCause::kConfig);
         FUZZ_CHECK(parsed.error().message.rfind(kPath + ":", 0) == 0);
         return 0;
     }

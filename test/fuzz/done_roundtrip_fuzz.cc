@@ -4,9 +4,9 @@
 //
 // Input layout (little-endian, missing bytes read as zero):
 //   [0..2)  family id        [2..6)  sequence     [6..10) port id
-//   [10]    Failure (raw byte, so values past the enum's last name are exercised too)
-//   [11..15) sockfd (s32)    [15]    bit 0: support.remote_auth, bit 1: support.tag
-//   [16..)  remote-auth serials, s32 each (at most 64 are read)
+//   [10]    ErrorCause, 0 for success (raw byte, so values past the enum's last name are exercised
+//   too) [11..15) sockfd (s32)    [15]    bit 0: support.remote_auth, bit 1: support.tag [16..)
+//   remote-auth serials, s32 each (at most 64 are read)
 //
 // Invariants: nlmsg_len == size, size and every attribute 4-byte aligned, header fields as
 // asked, exactly one status equal to done_status(failure) and to the kernel contract's errno,
@@ -44,9 +44,9 @@ private:
 
 // The status table as the kernel consumers expect it (proto/failure.h, tlshd's contract),
 // written out again so a change to one side shows up here.
-std::uint32_t expected_status(Failure failure) {
-    switch (static_cast<int>(failure)) {
-        case 0: return 0;             // none
+std::uint32_t expected_status(int failure) {
+    switch (failure) {
+        case 0: return 0;             // success (no cause)
         case 1: return EACCES;        // authentication
         case 2: return EACCES;        // protocol
         case 3: return ETIMEDOUT;     // peer closed
@@ -57,7 +57,7 @@ std::uint32_t expected_status(Failure failure) {
         case 8: return EOPNOTSUPP;    // not TCP
         case 9: return EIO;           // bad request
         case 10: return ETIMEDOUT;    // shutting down
-        default: return EIO;          // not a Failure the table knows: treated as local fault
+        default: return EIO;          // config/bus/netlink, or past the enum: a local fault
     }
 }
 
@@ -69,7 +69,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto sequence = static_cast<std::uint32_t>(in.take(4));
     const auto port = static_cast<std::uint32_t>(in.take(4));
     HandshakeResult result;
-    result.failure = static_cast<Failure>(in.take(1));
+    const auto raw_failure = static_cast<int>(in.take(1));
+    if (raw_failure != 0)
+        result.failure = static_cast<ErrorCause>(raw_failure);
+    else
+        result.failure = std::nullopt;
     result.sockfd = static_cast<int>(static_cast<std::uint32_t>(in.take(4)));
     const auto flags = in.take(1);
     netlink::DoneSupport support;
@@ -105,7 +109,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 ++statuses;
                 FUZZ_CHECK(value == done_status(result.failure));
                 FUZZ_CHECK(value == result.status());
-                FUZZ_CHECK(value == expected_status(result.failure));
+                FUZZ_CHECK(value == expected_status(raw_failure));
                 break;
             case 2:  // HANDSHAKE_A_DONE_SOCKFD
                 ++sockfds;
@@ -121,7 +125,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(sockfds == 1);
 
     std::vector<KeySerial> expected;
-    if (result.failure == Failure::kNone && support.remote_auth) {
+    if (!result.failure && support.remote_auth) {
         for (KeySerial serial : result.remote_auth) {
             if (serial != 0 && expected.size() < 5) expected.push_back(serial);
         }

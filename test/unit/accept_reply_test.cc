@@ -146,7 +146,7 @@ TEST(AcceptReply, MissingMandatoryAttributesAreErrorsButTheFdIsStillFound) {
     auto no_auth = ReplyBuilder().u32(1, 12).u32(3, 1).build();
     auto request = parse_accept_reply(no_auth);
     ASSERT_FALSE(request.ok());
-    EXPECT_EQ(request.error().failure, Failure::kBadRequest);
+    EXPECT_EQ(request.error().cause, ErrorCause::kBadRequest);
     EXPECT_EQ(accept_reply_sockfd(no_auth), 12);
 
     EXPECT_FALSE(parse_accept_reply(ReplyBuilder().u32(3, 1).u32(5, 1).build()).ok());

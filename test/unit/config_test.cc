@@ -82,6 +82,8 @@ TEST_P(BadConfig, NamesFileLineAndKey) {
         << config.error().message;
     EXPECT_EQ(config.error().message.rfind("/etc/handshaked/handshaked.conf", 0), 0u)
         << config.error().message;
+    // A bad file is a configuration error, never a handshake outcome.
+    EXPECT_EQ(config.error().cause, ErrorCause::kConfig);
 }
 
 INSTANTIATE_TEST_SUITE_P(

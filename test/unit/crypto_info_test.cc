@@ -110,7 +110,7 @@ TEST(CryptoInfo, WrongSizesAreRefused) {
     short_iv.iv = SecureBytes(4);
     auto r = crypto_info(tls::Cipher::kAes128Gcm, short_iv);
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.error().failure, Failure::kLocalFault);
+    EXPECT_EQ(r.error().cause, ErrorCause::kLocalFault);
 }
 
 TEST(CryptoInfo, PairUsesEachDirectionsOwnKeys) {
@@ -141,7 +141,7 @@ TEST(InstallKtls, FailureIsALocalFaultNamingTheStep) {
     close(pipe_fds[0]);
     close(pipe_fds[1]);
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.error().failure, Failure::kLocalFault);
+    EXPECT_EQ(r.error().cause, ErrorCause::kLocalFault);
     EXPECT_NE(r.error().message.find("TCP_ULP"), std::string::npos) << r.error().message;
 
     session.tx.key = SecureBytes(3);  // caught before any syscall

@@ -26,7 +26,7 @@ TEST(AcceptRequest, CarriesOnlyTheHandlerClass) {
 TEST(DoneRequest, SuccessWithRemoteAuthAndAck) {
     HandshakeResult result;
     result.sockfd = 5;
-    result.failure = Failure::kNone;
+    result.failure = std::nullopt;
     result.remote_auth = {0x11223344};
     const std::vector<std::uint8_t> expected = {
         0x2c, 0x00, 0x00, 0x00,  // len 44
@@ -42,7 +42,7 @@ TEST(DoneRequest, SuccessWithRemoteAuthAndAck) {
 TEST(DoneRequest, FailureCarriesStatusAndNeverRemoteAuth) {
     HandshakeResult result;
     result.sockfd = 5;
-    result.failure = Failure::kUnknownPskIdentity;
+    result.failure = ErrorCause::kUnknownPskIdentity;
     result.remote_auth = {99};
     auto bytes = build_done_request(0x20, 3, 0, result, DoneSupport{});
     ASSERT_EQ(bytes.size(), 36u);
@@ -53,7 +53,7 @@ TEST(DoneRequest, FailureCarriesStatusAndNeverRemoteAuth) {
 TEST(DoneRequest, RemoteAuthOmittedWhenThePolicyLacksIt) {
     HandshakeResult result;
     result.sockfd = 5;
-    result.failure = Failure::kNone;
+    result.failure = std::nullopt;
     result.remote_auth = {1, 2};
     EXPECT_EQ(build_done_request(0x20, 3, 0, result, DoneSupport{false, false}).size(), 36u);
 }
@@ -61,7 +61,7 @@ TEST(DoneRequest, RemoteAuthOmittedWhenThePolicyLacksIt) {
 TEST(DoneRequest, AtMostFiveNonZeroSerials) {
     HandshakeResult result;
     result.sockfd = 5;
-    result.failure = Failure::kNone;
+    result.failure = std::nullopt;
     result.remote_auth = {1, 0, 2, 3, 4, 5, 6};
     EXPECT_EQ(build_done_request(0x20, 3, 0, result, DoneSupport{}).size(), 36u + 5 * 8);
 }

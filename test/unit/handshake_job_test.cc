@@ -21,13 +21,13 @@ class FakeKeys : public keys::KeyStore {
 public:
     Result<tls::PskKey> read_psk(KeySerial serial) override {
         auto psk = psks.find(serial);
-        if (psk == psks.end()) return make_error(Failure::kLocalFault, "no such key");
+        if (psk == psks.end()) return make_error(ErrorCause::kLocalFault, "no such key");
         return psk->second;
     }
     Result<tls::DerCredentials> read_x509(KeySerial certificate, KeySerial key) override {
         x509_reads.emplace_back(certificate, key);
         if (certificate == 0 || key == 0)
-            return make_error(Failure::kMissingCredentials, "need both");
+            return make_error(ErrorCause::kMissingCredentials, "need both");
         tls::DerCredentials credentials;
         credentials.certificate = {0x30, 0x01};
         return credentials;
@@ -47,7 +47,7 @@ public:
     Result<KeySerial> publish_peer_certificate(const std::vector<std::uint8_t>&,
                                                std::string_view label) override {
         published_labels.emplace_back(label);
-        if (!publish_works) return make_error(Failure::kLocalFault, "keyring full");
+        if (!publish_works) return make_error(ErrorCause::kLocalFault, "keyring full");
         return KeySerial{777};
     }
     std::vector<KeySerial> shared_keyrings() override { return {1000}; }
@@ -78,7 +78,7 @@ public:
     }
     const Error& error() const override { return failure; }
     Result<tls::SessionKeys> export_keys() override {
-        if (export_fails) return make_error(Failure::kLocalFault, "buffered bytes");
+        if (export_fails) return make_error(ErrorCause::kLocalFault, "buffered bytes");
         return tls::SessionKeys{};
     }
     std::string cipher_name() const override { return "TLS_AES_128_GCM_SHA256"; }
@@ -103,7 +103,7 @@ public:
         ++starts;
         last_params = std::move(params);
         if (start_fails)
-            return make_error(Failure::kMissingCredentials, "no server certificate configured");
+            return make_error(ErrorCause::kMissingCredentials, "no server certificate configured");
         return std::unique_ptr<tls::TlsSession>(std::move(next));
     }
     std::string_view library_name() const override { return "fake"; }
@@ -113,7 +113,7 @@ class FakeSockets : public SocketOps {
 public:
     Result<SocketState> prepare(int fd) override {
         prepared_fd = fd;
-        if (not_tcp) return make_error(Failure::kNotTcp, "udp");
+        if (not_tcp) return make_error(ErrorCause::kNotTcp, "udp");
         ++outstanding;
         return SocketState{0, 0, "127.0.0.1:2049"};
     }
@@ -132,7 +132,7 @@ class FakeKtls : public KtlsInstaller {
 public:
     Result<void> install(int, const tls::SessionKeys&) override {
         ++installs;
-        if (fails) return make_error(Failure::kLocalFault, "TLS_TX: ENOPROTOOPT");
+        if (fails) return make_error(ErrorCause::kLocalFault, "TLS_TX: ENOPROTOOPT");
         return {};
     }
     int installs = 0;
@@ -303,7 +303,7 @@ TEST_F(JobTest, ConfiguredX509WhenTheKernelSendsNoSerials) {
 }
 
 struct FailureCase {
-    Failure failure;
+    ErrorCause failure;
     int expected_errno;
 };
 
@@ -324,11 +324,12 @@ TEST_P(JobFailure, TlsFailureMapsToTheStatusAndRestoresTheSocket) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Statuses, JobFailure,
-                         ::testing::Values(FailureCase{Failure::kAuthentication, EACCES},
-                                           FailureCase{Failure::kProtocol, EACCES},
-                                           FailureCase{Failure::kPeerClosed, ETIMEDOUT},
-                                           FailureCase{Failure::kUnknownPskIdentity, EKEYREJECTED},
-                                           FailureCase{Failure::kLocalFault, EIO}));
+                         ::testing::Values(FailureCase{ErrorCause::kAuthentication, EACCES},
+                                           FailureCase{ErrorCause::kProtocol, EACCES},
+                                           FailureCase{ErrorCause::kPeerClosed, ETIMEDOUT},
+                                           FailureCase{ErrorCause::kUnknownPskIdentity,
+                                                       EKEYREJECTED},
+                                           FailureCase{ErrorCause::kLocalFault, EIO}));
 
 TEST_F(JobTest, DeadlineGivesEtimedout) {
     session_->script = {tls::Progress::kWantRead};

@@ -11,31 +11,41 @@ namespace handshaked {
 namespace {
 
 TEST(StatusTable, MatchesTheKernelConsumersContract) {
-    EXPECT_EQ(done_status(Failure::kNone), 0u);
-    EXPECT_EQ(done_status(Failure::kAuthentication), static_cast<std::uint32_t>(EACCES));
-    EXPECT_EQ(done_status(Failure::kProtocol), static_cast<std::uint32_t>(EACCES));
-    EXPECT_EQ(done_status(Failure::kPeerClosed), static_cast<std::uint32_t>(ETIMEDOUT));
-    EXPECT_EQ(done_status(Failure::kTimeout), static_cast<std::uint32_t>(ETIMEDOUT));
-    EXPECT_EQ(done_status(Failure::kUnknownPskIdentity), static_cast<std::uint32_t>(EKEYREJECTED));
-    EXPECT_EQ(done_status(Failure::kMissingCredentials), static_cast<std::uint32_t>(EIO));
-    EXPECT_EQ(done_status(Failure::kLocalFault), static_cast<std::uint32_t>(EIO));
-    EXPECT_EQ(done_status(Failure::kNotTcp), static_cast<std::uint32_t>(EOPNOTSUPP));
-    EXPECT_EQ(done_status(Failure::kBadRequest), static_cast<std::uint32_t>(EIO));
+    EXPECT_EQ(done_status(std::nullopt), 0u);
+    EXPECT_EQ(done_status(ErrorCause::kAuthentication), static_cast<std::uint32_t>(EACCES));
+    EXPECT_EQ(done_status(ErrorCause::kProtocol), static_cast<std::uint32_t>(EACCES));
+    EXPECT_EQ(done_status(ErrorCause::kPeerClosed), static_cast<std::uint32_t>(ETIMEDOUT));
+    EXPECT_EQ(done_status(ErrorCause::kTimeout), static_cast<std::uint32_t>(ETIMEDOUT));
+    EXPECT_EQ(done_status(ErrorCause::kUnknownPskIdentity),
+              static_cast<std::uint32_t>(EKEYREJECTED));
+    EXPECT_EQ(done_status(ErrorCause::kMissingCredentials), static_cast<std::uint32_t>(EIO));
+    EXPECT_EQ(done_status(ErrorCause::kLocalFault), static_cast<std::uint32_t>(EIO));
+    EXPECT_EQ(done_status(ErrorCause::kNotTcp), static_cast<std::uint32_t>(EOPNOTSUPP));
+    EXPECT_EQ(done_status(ErrorCause::kBadRequest), static_cast<std::uint32_t>(EIO));
 }
 
-TEST(StatusTable, EveryFailureHasADistinctName) {
-    std::set<std::string_view> names;
-    for (int i = 0; i <= static_cast<int>(Failure::kShuttingDown); ++i) {
-        auto name = failure_name(static_cast<Failure>(i));
+TEST(StatusTable, EveryCauseHasADistinctNameAndSuccessIsOk) {
+    std::set<std::string_view> names{failure_name(std::nullopt)};
+    EXPECT_EQ(failure_name(std::nullopt), "ok");
+    for (int i = 1; i <= static_cast<int>(ErrorCause::kNetlink); ++i) {
+        auto name = cause_name(static_cast<ErrorCause>(i));
         EXPECT_FALSE(name.empty());
         EXPECT_TRUE(names.insert(name).second) << name;
     }
 }
 
 TEST(StatusTable, OnlySuccessIsZero) {
-    for (int i = 1; i <= static_cast<int>(Failure::kShuttingDown); ++i)
-        EXPECT_NE(done_status(static_cast<Failure>(i)), 0u)
-            << failure_name(static_cast<Failure>(i));
+    for (int i = 1; i <= static_cast<int>(ErrorCause::kNetlink); ++i)
+        EXPECT_NE(done_status(static_cast<ErrorCause>(i)), 0u)
+            << cause_name(static_cast<ErrorCause>(i));
+}
+
+// Causes that end no handshake have no row of their own; if a bug let one through, the kernel
+// must still see a local error, not success or an errno that invites a retry.
+TEST(StatusTable, CausesOutsideAHandshakeWouldBeALocalFault) {
+    EXPECT_EQ(done_status(ErrorCause::kConfig), static_cast<std::uint32_t>(EIO));
+    EXPECT_EQ(done_status(ErrorCause::kBus), static_cast<std::uint32_t>(EIO));
+    EXPECT_EQ(done_status(ErrorCause::kNetlink), static_cast<std::uint32_t>(EIO));
 }
 
 }  // namespace

@@ -41,23 +41,24 @@ std::string_view alert_name(int code) {
     }
 }
 
-Failure failure_for_received_alert(int code, Role role) {
+ErrorCause failure_for_received_alert(int code, Role role) {
     switch (code) {
         case 115:
             // Only a server can tell a client its identity is unknown.
-            return role == Role::kClient ? Failure::kUnknownPskIdentity : Failure::kAuthentication;
+            return role == Role::kClient ? ErrorCause::kUnknownPskIdentity
+                                         : ErrorCause::kAuthentication;
         case 10:
         case 22:
         case 47:
         case 50:
         case 70:
         case 109:
-        case 110: return Failure::kProtocol;
-        default: return Failure::kAuthentication;
+        case 110: return ErrorCause::kProtocol;
+        default: return ErrorCause::kAuthentication;
     }
 }
 
-Failure failure_for_error(int error) {
+ErrorCause failure_for_error(int error) {
     switch (error) {
         case MEMORY_ERROR:
         case MEMORY_E:
@@ -69,10 +70,10 @@ Failure failure_for_error(int error) {
         case RNG_FAILURE_E:
         case NO_CERT_ERROR:
         case SIDE_ERROR:
-        case BAD_STATE_E: return Failure::kLocalFault;
+        case BAD_STATE_E: return ErrorCause::kLocalFault;
         case SOCKET_PEER_CLOSED_E:
         case SOCKET_ERROR_E:
-        case ZERO_RETURN: return Failure::kPeerClosed;
+        case ZERO_RETURN: return ErrorCause::kPeerClosed;
         case DOMAIN_NAME_MISMATCH:
         case IPADDR_MISMATCH:
         case VERIFY_CERT_ERROR:
@@ -97,20 +98,20 @@ Failure failure_for_error(int error) {
         case AES_CCM_AUTH_E:
         case CRL_CERT_DATE_ERR:
         case ASN_CRL_CONFIRM_E:
-        case ASN_CRL_NO_SIGNER_E: return Failure::kAuthentication;
+        case ASN_CRL_NO_SIGNER_E: return ErrorCause::kAuthentication;
         default:
             // wolfCrypt's ASN/certificate range (parse, dates, signatures, ...).
-            if (error <= ASN_PARSE_E && error >= ASN_ALT_NAME_E) return Failure::kAuthentication;
-            return Failure::kProtocol;
+            if (error <= ASN_PARSE_E && error >= ASN_ALT_NAME_E) return ErrorCause::kAuthentication;
+            return ErrorCause::kProtocol;
     }
 }
 
-std::uint8_t alert_for_failure(Failure failure, int error,
+std::uint8_t alert_for_failure(ErrorCause failure, int error,
                                std::optional<std::uint8_t> wolfssl_alert) {
     switch (failure) {
-        case Failure::kUnknownPskIdentity: return kAlertUnknownPskIdentity;
-        case Failure::kMissingCredentials: return kAlertAccessDenied;
-        case Failure::kLocalFault: return kAlertInternalError;
+        case ErrorCause::kUnknownPskIdentity: return kAlertUnknownPskIdentity;
+        case ErrorCause::kMissingCredentials: return kAlertAccessDenied;
+        case ErrorCause::kLocalFault: return kAlertInternalError;
         default: break;
     }
     switch (error) {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// TLS alerts and how wolfSSL's errors and the peer's alerts map to the Failure a job reports:
+// TLS alerts and how wolfSSL's errors and the peer's alerts map to the ErrorCause a job reports:
 // the engine's one place for this. Internal to service/tls/wolfssl/.
 #pragma once
 
@@ -23,12 +23,12 @@ inline constexpr std::uint8_t kAlertUnknownPskIdentity = 115;
 // RFC 8446's name of an alert description ("alert" for one it does not define).
 std::string_view alert_name(int code);
 // A fatal alert the peer sent us.
-Failure failure_for_received_alert(int code, Role role);
+ErrorCause failure_for_received_alert(int code, Role role);
 // A wolfSSL/wolfCrypt error code that was not a received alert or a socket problem.
-Failure failure_for_error(int error);
+ErrorCause failure_for_error(int error);
 // Which plaintext alert a server sends when wolfSSL failed before its first flight (wolfSSL's
 // own, held back by the session's send callback, is the fallback).
-std::uint8_t alert_for_failure(Failure failure, int error,
+std::uint8_t alert_for_failure(ErrorCause failure, int error,
                                std::optional<std::uint8_t> wolfssl_alert);
 // Socket errors that mean "the peer or the path to it went away" rather than a local fault.
 bool is_peer_gone_errno(int err);

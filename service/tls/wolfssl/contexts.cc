@@ -17,9 +17,10 @@ namespace {
 Result<CtxPtr> new_context(bool server, const std::string& cipher_list,
                            const std::vector<KeyExchangeGroup>& key_exchange_groups) {
     CtxPtr ctx(wolfSSL_CTX_new(server ? wolfTLSv1_3_server_method() : wolfTLSv1_3_client_method()));
-    if (!ctx) return make_error(Failure::kLocalFault, "wolfSSL_CTX_new failed");
+    if (!ctx) return make_error(ErrorCause::kLocalFault, "wolfSSL_CTX_new failed");
     if (wolfSSL_CTX_set_cipher_list(ctx.get(), cipher_list.c_str()) != WOLFSSL_SUCCESS) {
-        return make_error(Failure::kLocalFault, "wolfSSL rejects the cipher list " + cipher_list);
+        return make_error(ErrorCause::kLocalFault,
+                          "wolfSSL rejects the cipher list " + cipher_list);
     }
     // wolfSSL's group numbers are the IANA code points KeyExchangeGroup holds.
     std::vector<int> groups;
@@ -27,13 +28,14 @@ Result<CtxPtr> new_context(bool server, const std::string& cipher_list,
     if (groups.empty() ||
         wolfSSL_CTX_set_groups(ctx.get(), groups.data(), static_cast<int>(groups.size())) !=
             WOLFSSL_SUCCESS) {
-        return make_error(Failure::kLocalFault, "wolfSSL rejects the key exchange groups " +
-                                                    group_list(key_exchange_groups));
+        return make_error(ErrorCause::kLocalFault, "wolfSSL rejects the key exchange groups " +
+                                                       group_list(key_exchange_groups));
     }
     wolfSSL_CTX_set_session_cache_mode(ctx.get(), WOLFSSL_SESS_CACHE_OFF);
     // A NewSessionTicket after the handshake would reach the consumer through kTLS.
     if (server && wolfSSL_CTX_no_ticket_TLSv13(ctx.get()) != 0) {
-        return make_error(Failure::kLocalFault, "wolfSSL cannot disable TLS 1.3 session tickets");
+        return make_error(ErrorCause::kLocalFault,
+                          "wolfSSL cannot disable TLS 1.3 session tickets");
     }
     return ctx;
 }
@@ -58,7 +60,7 @@ Result<void> load_trust(WOLFSSL_CTX* ctx, const EngineConfig::Side& side,
     const int ret = wolfSSL_CTX_load_verify_buffer_ex(
         ctx, pem->data(), static_cast<long>(pem->size()), WOLFSSL_FILETYPE_PEM, 0, flags);
     if (ret != WOLFSSL_SUCCESS) {
-        return make_error(Failure::kLocalFault,
+        return make_error(ErrorCause::kConfig,
                           what + " " + path + ": not a usable PEM CA certificate file (wolfSSL " +
                               error_text(ret) + ")");
     }
@@ -66,15 +68,15 @@ Result<void> load_trust(WOLFSSL_CTX* ctx, const EngineConfig::Side& side,
         auto crl = read_file(side.crl, role + " CRL");
         if (!crl) return crl.error();
         if (wolfSSL_CTX_EnableCRL(ctx, WOLFSSL_CRL_CHECKALL) != WOLFSSL_SUCCESS) {
-            return make_error(Failure::kLocalFault, "wolfSSL cannot enable CRL checking");
+            return make_error(ErrorCause::kLocalFault, "wolfSSL cannot enable CRL checking");
         }
         const int crl_ret = wolfSSL_CTX_LoadCRLBuffer(
             ctx, crl->data(), static_cast<long>(crl->size()), WOLFSSL_FILETYPE_PEM);
         if (crl_ret != WOLFSSL_SUCCESS) {
-            return make_error(Failure::kLocalFault,
-                              role + " CRL " + side.crl +
-                                  ": not a usable PEM CRL, or its issuer is " +
-                                  "not in the truststore (wolfSSL " + error_text(crl_ret) + ")");
+            return make_error(ErrorCause::kConfig, role + " CRL " + side.crl +
+                                                       ": not a usable PEM CRL, or its issuer is " +
+                                                       "not in the truststore (wolfSSL " +
+                                                       error_text(crl_ret) + ")");
         }
     }
     wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, verify_callback);
@@ -86,12 +88,12 @@ Result<bool> load_configured_identity(WOLFSSL_CTX* ctx, const EngineConfig::Side
                                       const std::string& role) {
     if (side.certificate.empty() && side.private_key.empty()) return false;
     if (side.certificate.empty()) {
-        return make_error(Failure::kLocalFault, role + " private key " + side.private_key +
-                                                    " is configured without a certificate");
+        return make_error(ErrorCause::kConfig, role + " private key " + side.private_key +
+                                                   " is configured without a certificate");
     }
     if (side.private_key.empty()) {
-        return make_error(Failure::kLocalFault, role + " certificate " + side.certificate +
-                                                    " is configured without a private key");
+        return make_error(ErrorCause::kConfig, role + " certificate " + side.certificate +
+                                                   " is configured without a private key");
     }
     auto chain = read_file(side.certificate, role + " certificate");
     if (!chain) return chain.error();
@@ -101,7 +103,7 @@ Result<bool> load_configured_identity(WOLFSSL_CTX* ctx, const EngineConfig::Side
     int ret = wolfSSL_CTX_use_certificate_chain_buffer(ctx, chain->data(),
                                                        static_cast<long>(chain->size()));
     if (ret != WOLFSSL_SUCCESS) {
-        return make_error(Failure::kLocalFault,
+        return make_error(ErrorCause::kConfig,
                           role + " certificate " + side.certificate +
                               ": not a usable PEM certificate chain (wolfSSL " + error_text(ret) +
                               ")");
@@ -109,7 +111,7 @@ Result<bool> load_configured_identity(WOLFSSL_CTX* ctx, const EngineConfig::Side
     ret = wolfSSL_CTX_use_PrivateKey_buffer(ctx, key->data(), static_cast<long>(key->size()),
                                             WOLFSSL_FILETYPE_PEM);
     if (ret != WOLFSSL_SUCCESS) {
-        return make_error(Failure::kLocalFault,
+        return make_error(ErrorCause::kConfig,
                           role + " private key " + side.private_key +
                               ": not a usable unencrypted PEM private key (wolfSSL " +
                               error_text(ret) + ")");
@@ -120,9 +122,9 @@ Result<bool> load_configured_identity(WOLFSSL_CTX* ctx, const EngineConfig::Side
         key_matches_certificate(leaf.data(), leaf.size(), key_der.data(), key_der.size());
     if (match == KeyMatch::kMismatch || match == KeyMatch::kUnreadable ||
         wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS) {
-        return make_error(Failure::kLocalFault, role + " private key " + side.private_key +
-                                                    " does not belong to the certificate " +
-                                                    side.certificate);
+        return make_error(ErrorCause::kConfig, role + " private key " + side.private_key +
+                                                   " does not belong to the certificate " +
+                                                   side.certificate);
     }
     return true;
 }
@@ -136,7 +138,7 @@ Result<std::shared_ptr<EngineState>> build_engine_state(const EngineConfig& conf
     state->groups = config.groups;
     state->suites = supported_suites();
     if (state->suites.empty()) {
-        return make_error(Failure::kLocalFault,
+        return make_error(ErrorCause::kLocalFault,
                           "this wolfSSL build has no TLS 1.3 suite kTLS supports");
     }
     const std::string list = join_suites(state->suites);

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "proto/result.h"
+#include "base/result.h"
 #include "service/tls/engine.h"
 #include "service/tls/groups.h"
 #include "service/tls/wolfssl/handles.h"

@@ -27,7 +27,7 @@
 #include <cstring>
 #include <mutex>
 
-#include "service/base/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace handshaked::tls::wolf {
 namespace {
@@ -38,17 +38,17 @@ constexpr std::size_t kMaxFileSize = 16 * 1024 * 1024;  // the system bundle is 
 template <typename Buffer>
 Result<void> read_into(const std::string& path, std::string_view what, Buffer& out) {
     auto failed = [&](int err) {
-        return make_error(Failure::kLocalFault, "cannot read " + std::string(what) + " " + path +
-                                                    ": " + std::strerror(err));
+        return make_error(ErrorCause::kConfig, "cannot read " + std::string(what) + " " + path +
+                                                   ": " + std::strerror(err));
     };
-    if (path.empty()) return make_error(Failure::kLocalFault, std::string(what) + ": no file name");
+    if (path.empty()) return make_error(ErrorCause::kConfig, std::string(what) + ": no file name");
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
     if (fd.get() < 0) return failed(errno);
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) return failed(errno);
     if (!S_ISREG(st.st_mode)) return failed(S_ISDIR(st.st_mode) ? EISDIR : EINVAL);
     if (st.st_size <= 0) {
-        return make_error(Failure::kLocalFault, std::string(what) + " " + path + " is empty");
+        return make_error(ErrorCause::kConfig, std::string(what) + " " + path + " is empty");
     }
     if (static_cast<std::size_t>(st.st_size) > kMaxFileSize) return failed(EFBIG);
     out.resize(static_cast<std::size_t>(st.st_size));
@@ -61,7 +61,7 @@ Result<void> read_into(const std::string& path, std::string_view what, Buffer& o
         done += static_cast<std::size_t>(n);
     }
     if (done != out.size()) {
-        return make_error(Failure::kLocalFault,
+        return make_error(ErrorCause::kConfig,
                           std::string(what) + " " + path + " changed while it was read");
     }
     return {};

@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "proto/result.h"
+#include "base/result.h"
+#include "base/secure_bytes.h"
 #include "service/tls/peername.h"
-#include "service/tls/secure_bytes.h"
 #include "service/tls/wolfssl/handles.h"
 
 namespace handshaked::tls::wolf {

@@ -72,17 +72,18 @@ Result<void> WolfSslSession::init() {
             case AuthMode::kPsk: ctx = engine.client_psk.get(); break;
         }
         if (params_.auth != AuthMode::kPsk && (!params_.peername || params_.peername->empty())) {
-            return make_error(Failure::kBadRequest,
+            return make_error(ErrorCause::kBadRequest,
                               "client handshake without a peername to verify the server against");
         }
         if (params_.auth == AuthMode::kX509 && !params_.own_credentials &&
             !engine.client_has_certificate) {
-            return make_error(Failure::kMissingCredentials,
+            return make_error(ErrorCause::kMissingCredentials,
                               "x509 client handshake, but the request carries no certificate and "
                               "none is configured");
         }
         if (params_.auth == AuthMode::kPsk && params_.client_psks.empty()) {
-            return make_error(Failure::kMissingCredentials, "PSK client handshake without a PSK");
+            return make_error(ErrorCause::kMissingCredentials,
+                              "PSK client handshake without a PSK");
         }
     } else {
         switch (params_.auth) {
@@ -95,12 +96,12 @@ Result<void> WolfSslSession::init() {
         if (params_.auth != AuthMode::kPsk && !params_.own_credentials &&
             !engine.server_has_certificate) {
             missing =
-                make_error(Failure::kMissingCredentials,
+                make_error(ErrorCause::kMissingCredentials,
                            "server handshake, but the request carries no certificate and none "
                            "is configured");
         }
         if (params_.auth == AuthMode::kPsk && !params_.server_psk_lookup) {
-            missing = make_error(Failure::kMissingCredentials,
+            missing = make_error(ErrorCause::kMissingCredentials,
                                  "PSK server handshake without a way to look PSKs up");
         }
         if (missing) {
@@ -111,9 +112,9 @@ Result<void> WolfSslSession::init() {
     }
 
     ssl_.reset(wolfSSL_new(ctx));
-    if (!ssl_) return make_error(Failure::kLocalFault, "wolfSSL_new failed");
+    if (!ssl_) return make_error(ErrorCause::kLocalFault, "wolfSSL_new failed");
     if (wolfSSL_set_fd(ssl_.get(), fd_) != WOLFSSL_SUCCESS) {
-        return make_error(Failure::kLocalFault, "wolfSSL_set_fd failed");
+        return make_error(ErrorCause::kLocalFault, "wolfSSL_set_fd failed");
     }
     // Our own socket I/O: never blocks whatever the file's flags, no SIGPIPE, and it records
     // why the socket failed (peer gone or local error).
@@ -134,18 +135,18 @@ Result<void> WolfSslSession::use_own_credentials(const DerCredentials& credentia
     const auto& key = credentials.private_key;
     if (wolfSSL_use_certificate_buffer(ssl_.get(), cert.data(), static_cast<long>(cert.size()),
                                        WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS) {
-        return make_error(Failure::kMissingCredentials,
+        return make_error(ErrorCause::kMissingCredentials,
                           "the request's certificate is not a usable DER certificate");
     }
     if (wolfSSL_use_PrivateKey_buffer(ssl_.get(), key.data(), static_cast<long>(key.size()),
                                       WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS) {
-        return make_error(Failure::kMissingCredentials,
+        return make_error(ErrorCause::kMissingCredentials,
                           "the request's private key is not a usable DER private key");
     }
     const auto match = key_matches_certificate(cert.data(), cert.size(), key.data(), key.size());
     if (match == KeyMatch::kMismatch || match == KeyMatch::kUnreadable ||
         wolfSSL_check_private_key(ssl_.get()) != WOLFSSL_SUCCESS) {
-        return make_error(Failure::kMissingCredentials,
+        return make_error(ErrorCause::kMissingCredentials,
                           "the request's private key does not belong to its certificate");
     }
     return {};
@@ -164,7 +165,7 @@ Result<void> WolfSslSession::prepare_client() {
     }
     for (const auto group : shares) {
         if (wolfSSL_UseKeyShare(ssl_.get(), static_cast<word16>(group)) != WOLFSSL_SUCCESS) {
-            return make_error(Failure::kLocalFault,
+            return make_error(ErrorCause::kLocalFault,
                               "wolfSSL_UseKeyShare failed for " + std::string(group_name(group)));
         }
     }
@@ -175,11 +176,11 @@ Result<void> WolfSslSession::prepare_client() {
     if (!peer_ip_) {
         // A DNS name: wolfSSL matches it against the certificate and sends it as SNI.
         if (wolfSSL_check_domain_name(ssl_.get(), name.c_str()) != WOLFSSL_SUCCESS) {
-            return make_error(Failure::kLocalFault, "wolfSSL_check_domain_name failed");
+            return make_error(ErrorCause::kLocalFault, "wolfSSL_check_domain_name failed");
         }
         if (wolfSSL_UseSNI(ssl_.get(), WOLFSSL_SNI_HOST_NAME, name.data(),
                            static_cast<unsigned short>(name.size())) != WOLFSSL_SUCCESS) {
-            return make_error(Failure::kLocalFault, "wolfSSL_UseSNI failed");
+            return make_error(ErrorCause::kLocalFault, "wolfSSL_UseSNI failed");
         }
     }
     // An address literal: no SNI (RFC 6066 forbids it); on_verify matches the leaf's IP SANs.
@@ -314,20 +315,20 @@ Progress WolfSslSession::advance() {
 
 Progress WolfSslSession::complete() {
     if (wolfSSL_version(ssl_.get()) != TLS1_3_VERSION) {
-        return fail(Failure::kProtocol, "negotiated a protocol version other than TLS 1.3");
+        return fail(ErrorCause::kProtocol, "negotiated a protocol version other than TLS 1.3");
     }
     const char* name = wolfSSL_get_cipher_name(ssl_.get());
     suite_ = name ? find_suite(name) : nullptr;
     if (!suite_) {
-        return fail(Failure::kProtocol, std::string("negotiated suite ") + (name ? name : "?") +
-                                            " is not one kTLS can take over");
+        return fail(ErrorCause::kProtocol, std::string("negotiated suite ") + (name ? name : "?") +
+                                               " is not one kTLS can take over");
     }
     // wolfSSL names the group it used (IANA spelling, case aside); none for psk_ke.
     if (const char* group = wolfSSL_get_curve_name(ssl_.get())) group_ = group_by_name(group);
 
     if (params_.auth == AuthMode::kPsk) {
         const char* identity = wolfSSL_get_psk_identity(ssl_.get());
-        if (!identity) return fail(Failure::kAuthentication, "the handshake used no PSK");
+        if (!identity) return fail(ErrorCause::kAuthentication, "the handshake used no PSK");
         if (is_client()) {
             for (const auto& offer : offered_psks_) {
                 const PskKey& psk = params_.client_psks[offer.index];
@@ -340,7 +341,7 @@ Progress WolfSslSession::complete() {
         }
         wolfSSL_FreeArrays(ssl_.get());  // the identity was all complete() needed of them
         if (!used_psk_serial_) {
-            return fail(Failure::kAuthentication, "the handshake used no PSK of this request");
+            return fail(ErrorCause::kAuthentication, "the handshake used no PSK of this request");
         }
     } else {
         // The leaf the peer sent, as wolfSSL keeps it (DER, not decoded again).
@@ -358,14 +359,15 @@ Progress WolfSslSession::complete() {
         const bool verified = peer_leaf && leaf_verified_ && *peer_leaf == verified_leaf_der_;
         if (is_client()) {
             if (!verified) {
-                return fail(Failure::kAuthentication, "the server's certificate was not verified");
+                return fail(ErrorCause::kAuthentication,
+                            "the server's certificate was not verified");
             }
             if (peer_ip_ && !ip_verified_) {
-                return fail(Failure::kAuthentication,
+                return fail(ErrorCause::kAuthentication,
                             "the server's certificate has no IP address SAN " + *params_.peername);
             }
         } else if (peer_leaf && !verified) {
-            return fail(Failure::kAuthentication, "the client's certificate was not verified");
+            return fail(ErrorCause::kAuthentication, "the client's certificate was not verified");
         }
         if (peer_leaf) peer_certificate_ = std::move(peer_leaf);
     }
@@ -377,29 +379,29 @@ Progress WolfSslSession::fail_from_library(int error) {
     history.last_rx.code = history.last_tx.code = -1;
     wolfSSL_get_alert_history(ssl_.get(), &history);
 
-    Failure failure;
+    ErrorCause failure;
     std::string message;
     if (error == FATAL_ERROR && history.last_rx.code >= 0) {
         failure = failure_for_received_alert(history.last_rx.code, params_.role);
         message = "peer sent fatal alert " + std::string(alert_name(history.last_rx.code)) + " (" +
                   std::to_string(history.last_rx.code) + ")";
     } else if (no_common_group_) {
-        failure = Failure::kProtocol;
+        failure = ErrorCause::kProtocol;
         message = "the client offers no key exchange group in common (it offers " +
                   *no_common_group_ + "; accepted: " + group_list(engine_->groups) + ")";
     } else if (peer_gone_ || error == ZERO_RETURN || error == SOCKET_PEER_CLOSED_E) {
-        failure = Failure::kPeerClosed;
+        failure = ErrorCause::kPeerClosed;
         message = "peer closed the connection during the handshake";
         if (io_errno_ != 0) message += std::string(" (") + std::strerror(io_errno_) + ")";
     } else if (io_errno_ != 0) {
-        failure = Failure::kLocalFault;
+        failure = ErrorCause::kLocalFault;
         message = std::string("socket error: ") + std::strerror(io_errno_);
     } else if (!is_client() && params_.auth == AuthMode::kPsk && psk_identity_seen_ &&
                !psk_found_) {
-        failure = Failure::kUnknownPskIdentity;
+        failure = ErrorCause::kUnknownPskIdentity;
         message = "no PSK for any identity the client offered";
     } else if (ip_mismatch_) {
-        failure = Failure::kAuthentication;
+        failure = ErrorCause::kAuthentication;
         message = "the server's certificate has no IP address SAN " + *params_.peername;
     } else {
         failure = failure_for_error(error);
@@ -408,7 +410,7 @@ Progress WolfSslSession::fail_from_library(int error) {
     // Before our first flight records are still plaintext: the alert goes out now, named
     // after the error (see io_send), or wolfSSL's own when the error has no better one.
     if (!is_client() && bytes_sent_ == 0 && error != FATAL_ERROR &&
-        failure != Failure::kPeerClosed && io_errno_ == 0) {
+        failure != ErrorCause::kPeerClosed && io_errno_ == 0) {
         // Our own ClientHello check failed the read callback: wolfSSL's error for that (and the
         // alert it would pick, bad_record_mac) says nothing of why, so the cause decides.
         send_plaintext_alert(no_common_group_ ? kAlertHandshakeFailure
@@ -417,7 +419,7 @@ Progress WolfSslSession::fail_from_library(int error) {
     return fail(failure, std::move(message));
 }
 
-Progress WolfSslSession::fail(Failure failure, std::string message) {
+Progress WolfSslSession::fail(ErrorCause failure, std::string message) {
     error_ = make_error(failure, std::move(message));
     return state_ = Progress::kFailed;
 }
@@ -431,32 +433,33 @@ void WolfSslSession::send_plaintext_alert(std::uint8_t description) {
 
 Result<SessionKeys> WolfSslSession::export_keys() {
     if (state_ != Progress::kDone || !suite_) {
-        return make_error(Failure::kLocalFault, "export_keys before the handshake completed");
+        return make_error(ErrorCause::kLocalFault, "export_keys before the handshake completed");
     }
     WOLFSSL* ssl = ssl_.get();
     if (wolfSSL_has_pending(ssl) || wolfSSL_pending(ssl) > 0) {
-        return make_error(Failure::kLocalFault,
+        return make_error(ErrorCause::kLocalFault,
                           "wolfSSL already holds received records that kTLS would never see");
     }
     const int bulk = wolfSSL_GetBulkCipher(ssl);
     const int key_size = wolfSSL_GetKeySize(ssl);
     const int iv_size = wolfSSL_GetIVSize(ssl);
     if (bulk != suite_->bulk_cipher || key_size != suite_->key_size || iv_size != 12) {
-        return make_error(Failure::kLocalFault, "wolfSSL's record state does not match the suite " +
-                                                    std::string(suite_->wolf_name));
+        return make_error(
+            ErrorCause::kLocalFault,
+            "wolfSSL's record state does not match the suite " + std::string(suite_->wolf_name));
     }
     const unsigned char* client_key = wolfSSL_GetClientWriteKey(ssl);
     const unsigned char* client_iv = wolfSSL_GetClientWriteIV(ssl);
     const unsigned char* server_key = wolfSSL_GetServerWriteKey(ssl);
     const unsigned char* server_iv = wolfSSL_GetServerWriteIV(ssl);
     if (!client_key || !client_iv || !server_key || !server_iv) {
-        return make_error(Failure::kLocalFault, "wolfSSL has no traffic keys");
+        return make_error(ErrorCause::kLocalFault, "wolfSSL has no traffic keys");
     }
     // Both return !seq rather than a status; only a negative value is an error.
     word64 tx_seq = 0, rx_seq = 0;
     if (wolfSSL_GetSequenceNumber(ssl, &tx_seq) < 0 ||
         wolfSSL_GetPeerSequenceNumber(ssl, &rx_seq) < 0) {
-        return make_error(Failure::kLocalFault, "wolfSSL has no record sequence numbers");
+        return make_error(ErrorCause::kLocalFault, "wolfSSL has no record sequence numbers");
     }
     const bool client = wolfSSL_GetSide(ssl) == WOLFSSL_CLIENT_END;
     SessionKeys keys;

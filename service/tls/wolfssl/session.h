@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "proto/result.h"
+#include "base/result.h"
 #include "service/tls/client_hello.h"
 #include "service/tls/engine.h"
 #include "service/tls/peername.h"
@@ -78,7 +78,7 @@ private:
     Result<void> use_own_credentials(const DerCredentials& credentials);
     Progress complete();
     Progress fail_from_library(int error);
-    Progress fail(Failure failure, std::string message);
+    Progress fail(ErrorCause failure, std::string message);
     bool check_client_hello();
     void send_plaintext_alert(std::uint8_t description);
     const LookedUpPsk* lookup_server_psk(const std::string& identity);

@@ -70,7 +70,7 @@ Result<void> WolfSslSession::prepare_client_psks() {
         if (std::find(order.begin(), order.end(), *home) == order.end()) order.push_back(*home);
     }
     if (usable_psks_.empty()) {
-        return make_error(Failure::kMissingCredentials,
+        return make_error(ErrorCause::kMissingCredentials,
                           "none of the request's PSKs can be offered");
     }
     for (const Suite* suite : engine_->suites) {
@@ -78,7 +78,7 @@ Result<void> WolfSslSession::prepare_client_psks() {
     }
     const std::string list = join_suites(order);
     if (wolfSSL_set_cipher_list(ssl_.get(), list.c_str()) != WOLFSSL_SUCCESS) {
-        return make_error(Failure::kLocalFault, "wolfSSL rejects the cipher list " + list);
+        return make_error(ErrorCause::kLocalFault, "wolfSSL rejects the cipher list " + list);
     }
     return {};
 }

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string_view>
 
-#include "proto/result.h"
+#include "base/result.h"
 #include "service/tls/engine.h"
 
 struct WOLFSSL;  // wolfssl/ssl.h: typedef struct WOLFSSL WOLFSSL

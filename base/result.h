@@ -1,25 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Result<T>: a value or an Error, until GCC ships std::expected. Errors carry the Failure that
-// decides the DONE status plus a human message for the log (never key material).
+// Result<T>: a value or an Error (base/error.h), until GCC ships std::expected.
 #pragma once
 
 #include <string>
 #include <utility>
 #include <variant>
 
-#include "proto/failure.h"
+#include "base/error.h"
 
 namespace handshaked {
-
-struct Error {
-    Failure failure = Failure::kLocalFault;
-    std::string message;
-};
-
-// The one spelling for making an error.
-inline Error make_error(Failure failure, std::string message) {
-    return Error{failure, std::move(message)};
-}
 
 template <typename T>
 class [[nodiscard]] Result {

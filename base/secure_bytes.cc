@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "service/tls/secure_bytes.h"
+#include "base/secure_bytes.h"
 
 #include <cstring>
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "service/workers/linux_adapters.h"
+#include "service/job/linux_effects.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -12,11 +12,11 @@
 
 #include "service/ktls/install.h"
 
-namespace handshaked::workers {
+namespace handshaked::job {
 namespace {
 
 Error socket_error(const char* what) {
-    return make_error(Failure::kLocalFault, std::string(what) + ": " + std::strerror(errno));
+    return make_error(ErrorCause::kLocalFault, std::string(what) + ": " + std::strerror(errno));
 }
 
 std::string peer_address(int fd) {
@@ -42,19 +42,19 @@ std::string peer_address(int fd) {
 
 }  // namespace
 
-Result<job::SocketState> LinuxSocketOps::prepare(int fd) {
+Result<SocketState> LinuxSocketOps::prepare(int fd) {
     int protocol = 0;
     socklen_t length = sizeof protocol;
     if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &length) != 0) {
         if (errno == ENOTSOCK)
-            return make_error(Failure::kNotTcp, "the kernel handed over a non-socket fd");
+            return make_error(ErrorCause::kNotTcp, "the kernel handed over a non-socket fd");
         return socket_error("SO_PROTOCOL");
     }
     if (protocol != IPPROTO_TCP) {
-        return make_error(Failure::kNotTcp, "socket protocol " + std::to_string(protocol) +
-                                                " is not TCP (QUIC is not supported)");
+        return make_error(ErrorCause::kNotTcp, "socket protocol " + std::to_string(protocol) +
+                                                   " is not TCP (QUIC is not supported)");
     }
-    job::SocketState state;
+    SocketState state;
     state.peer_address = peer_address(fd);
     state.file_flags = fcntl(fd, F_GETFL);
     if (state.file_flags < 0) return socket_error("F_GETFL");
@@ -70,7 +70,7 @@ Result<job::SocketState> LinuxSocketOps::prepare(int fd) {
     return state;
 }
 
-Result<void> LinuxSocketOps::restore(int fd, const job::SocketState& state) {
+Result<void> LinuxSocketOps::restore(int fd, const SocketState& state) {
     bool ok = fcntl(fd, F_SETFL, state.file_flags) == 0;
     ok = setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &state.tcp_nodelay, sizeof state.tcp_nodelay) ==
              0 &&
@@ -83,4 +83,4 @@ Result<void> LinuxKtlsInstaller::install(int fd, const tls::SessionKeys& keys) {
     return ktls::install_ktls(fd, keys);
 }
 
-}  // namespace handshaked::workers
+}  // namespace handshaked::job
