@@ -28,7 +28,8 @@ void raise_open_file_limit(unsigned workers, const config::Config& config) {
 
 }  // namespace
 
-Result<std::shared_ptr<ConfigGeneration>> build_generation(const std::string& path) {
+Result<std::shared_ptr<ConfigGeneration>> build_generation(const std::string& path,
+                                                           tls::EngineLog engine_log) {
     auto generation = std::make_shared<ConfigGeneration>();
     if (path.empty()) {
         generation->config = config::Config{};
@@ -37,7 +38,7 @@ Result<std::shared_ptr<ConfigGeneration>> build_generation(const std::string& pa
         if (!loaded) return loaded.error();
         generation->config = std::move(loaded.value());
     }
-    auto engine = tls::make_wolfssl_engine(generation->config.engine);
+    auto engine = tls::make_wolfssl_engine(generation->config.engine, std::move(engine_log));
     if (!engine) return engine.error();
     generation->engine = std::move(engine.value());
     generation->keys = std::make_unique<keys::KeyutilsKeyStore>(
@@ -45,13 +46,25 @@ Result<std::shared_ptr<ConfigGeneration>> build_generation(const std::string& pa
     return generation;
 }
 
+namespace {
+
+void log_engine_note(std::string_view message) { log::warning(message); }
+
+// Said at every load, so an operator sees what the file asks for that is not used as written.
+void log_config_warnings(const config::Config& config) {
+    for (const auto& warning : config.warnings) log::warning("config: " + warning);
+}
+
+}  // namespace
+
 Daemon::Daemon(std::string config_path) : config_path_(std::move(config_path)) {}
 
 Daemon::~Daemon() { stop(); }
 
 Result<void> Daemon::start() {
-    auto generation = build_generation(config_path_);
+    auto generation = build_generation(config_path_, log_engine_note);
     if (!generation) return generation.error();
+    log_config_warnings(generation.value()->config);
     log::set_loglevel(generation.value()->config.loglevel);
     if (auto linked = generation.value()->keys->link_consumer_keyrings(); !linked)
         return linked.error();
@@ -82,12 +95,13 @@ Result<void> Daemon::start() {
 
 Result<void> Daemon::reload() {
     const std::lock_guard lock(reload_mutex_);
-    auto generation = build_generation(config_path_);
+    auto generation = build_generation(config_path_, log_engine_note);
     if (!generation) {
         log::error("reload refused, keeping the running configuration: " +
                    generation.error().message);
         return generation.error();
     }
+    log_config_warnings(generation.value()->config);
     // The running keyrings stay usable if this fails; say so rather than drop it.
     if (auto linked = generation.value()->keys->link_consumer_keyrings(); !linked)
         log::warning("reload: " + linked.error().message);

@@ -13,8 +13,11 @@
 namespace handshaked {
 
 // Load a configuration file (or built-in defaults when path is empty) and build everything a
-// reload swaps in: the TLS engine with its parsed credentials and the key store.
-Result<std::shared_ptr<ConfigGeneration>> build_generation(const std::string& path);
+// reload swaps in: the TLS engine with its parsed credentials and the key store. Touches neither
+// the kernel's family nor any keyring. engine_log receives what the engine notes (at build and
+// during sessions), the config's warnings stay in the generation's config.
+Result<std::shared_ptr<ConfigGeneration>> build_generation(const std::string& path,
+                                                           tls::EngineLog engine_log);
 
 class Daemon {
 public:

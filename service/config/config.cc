@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "service/config/config.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -15,6 +17,9 @@
 
 namespace handshaked::config {
 namespace {
+
+// Stands in for a private key URL while the file is parsed; never reaches the engine.
+constexpr std::string_view kIgnoredKeyUrl = "\x01ignored key URL";
 
 // The daemon uses no iostreams: their first use sets up std::locale, which alone made ~0.4 MiB
 // of libstdc++ resident for the daemon's whole life (test/bench measures idle RSS).
@@ -80,9 +85,33 @@ Setter string_setter(std::function<void(Config&, std::string)> store) {
     };
 }
 
-Setter ignored_with_note() {
-    return [](Config&, const Location&, std::string_view, std::string_view) -> Result<void> {
+// A key tlshd has and handshaked does not implement: accepted so the file loads, and said once.
+Setter ignored_with_note(std::string reason) {
+    return [reason](Config& config, const Location& at, std::string_view key,
+                    std::string_view) -> Result<void> {
+        config.warnings.push_back(at.where() + ": ignored: " + std::string(key) + " (" + reason +
+                                  ")");
         return {};
+    };
+}
+
+Setter bool_setter(std::function<void(Config&, bool)> store) {
+    return [=](Config& config, const Location& at, std::string_view key,
+               std::string_view value) -> Result<void> {
+        for (std::string_view yes : {"1", "true", "yes", "on"}) {
+            if (value == yes) {
+                store(config, true);
+                return {};
+            }
+        }
+        for (std::string_view no : {"0", "false", "no", "off"}) {
+            if (value == no) {
+                store(config, false);
+                return {};
+            }
+        }
+        return config_error(at, std::string(key) + ": '" + std::string(value) +
+                                    "' is not a boolean (true/false, yes/no, 1/0)");
     };
 }
 
@@ -94,12 +123,28 @@ void add_side(std::map<std::string, Setter, std::less<>>& keys, const std::strin
         string_setter([side](Config& c, std::string v) { (c.engine.*side).crl = std::move(v); });
     keys[section + "/x509.certificate"] = string_setter(
         [side](Config& c, std::string v) { (c.engine.*side).certificate = std::move(v); });
-    keys[section + "/x509.private_key"] = string_setter(
-        [side](Config& c, std::string v) { (c.engine.*side).private_key = std::move(v); });
-    // tlshd's post-quantum second certificate: our wolfSSL build has no ML-DSA; accepted and unused
-    // so that a tlshd file still loads.
-    keys[section + "/x509.pq.certificate"] = ignored_with_note();
-    keys[section + "/x509.pq.private_key"] = ignored_with_note();
+    // tlshd also takes GnuTLS key URLs (pkcs11:, tpm2:); handshaked loads PEM files only. The URL
+    // and its certificate are dropped with a warning, so the file still loads and this side has
+    // no configured certificate (requests that bring their own from the keyring still work).
+    keys[section + "/x509.private_key"] = [side, section](Config& c, const Location& at,
+                                                          std::string_view key,
+                                                          std::string_view value) -> Result<void> {
+        if (is_key_url(value)) {
+            c.warnings.push_back(at.where() + ": ignored: [" + section + "] " + std::string(key) +
+                                 " '" + std::string(value) +
+                                 "' (a key URL; handshaked loads PEM key files only), and with "
+                                 "it this side's x509.certificate");
+            (c.engine.*side).private_key = std::string(kIgnoredKeyUrl);
+            return {};
+        }
+        (c.engine.*side).private_key = path_value(value);
+        return {};
+    };
+    // tlshd's post-quantum second certificate: this wolfSSL build has no ML-DSA.
+    keys[section + "/x509.pq.certificate"] =
+        ignored_with_note("no ML-DSA certificates in this build");
+    keys[section + "/x509.pq.private_key"] =
+        ignored_with_note("no ML-DSA certificates in this build");
 }
 
 const std::map<std::string, Setter, std::less<>>& known_keys() {
@@ -171,6 +216,7 @@ const std::map<std::string, Setter, std::less<>>& known_keys() {
             [](Config& c, long v) { c.peer_certificate_lifetime_s = static_cast<unsigned>(v); });
         k["service/system_truststore"] = string_setter(
             [](Config& c, std::string v) { c.engine.system_truststore = std::move(v); });
+        k["service/strict"] = bool_setter([](Config& c, bool v) { c.strict = v; });
         k["dbus/read_group"] =
             string_setter([](Config& c, std::string v) { c.read_group = std::move(v); });
         return k;
@@ -186,7 +232,7 @@ bool known_section(std::string_view section) {
     return false;
 }
 
-Result<void> check_readable(const std::string& config_path, const char* key,
+Result<void> check_readable(const std::string& config_path, const std::string& key,
                             const std::string& file) {
     if (file.empty()) return {};
     if (access(file.c_str(), R_OK) != 0) {
@@ -196,30 +242,55 @@ Result<void> check_readable(const std::string& config_path, const char* key,
     return {};
 }
 
-Result<void> check_private_key(const std::string& config_path, const char* key,
-                               const std::string& file) {
-    if (auto readable = check_readable(config_path, key, file); !readable) return readable;
-    if (file.empty()) return {};
+// The mode of a private key file that other users can read or the group can write; "" when
+// neither (0600, 0640, 0400, 0440: a key group-readable by its service group is common).
+std::string loose_key_mode(const std::string& file) {
     struct stat info {};
-    if (stat(file.c_str(), &info) != 0) {
-        return make_error(ErrorCause::kConfig,
-                          config_path + ": " + key + ": '" + file + "': " + std::strerror(errno));
+    if (stat(file.c_str(), &info) != 0) return "";
+    if ((info.st_mode & (S_IWGRP | S_IROTH | S_IWOTH)) == 0) return "";
+    return octal(info.st_mode & 07777);
+}
+
+bool is_directory_with_entries(const std::string& path) {
+    std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(path.c_str()), &closedir);
+    if (!dir) return false;
+    while (const dirent* entry = readdir(dir.get())) {
+        if (std::strcmp(entry->d_name, ".") != 0 && std::strcmp(entry->d_name, "..") != 0)
+            return true;
     }
-    if (info.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) {
-        return make_error(ErrorCause::kConfig,
-                          config_path + ": " + key + ": private key '" + file +
-                              "' is readable or writable by other users (mode " +
-                              octal(info.st_mode & 07777) + "); chmod 0600 or 0640 it");
-    }
-    return {};
+    return false;
+}
+
+std::string directory_of(const std::string& path) {
+    const auto slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// With [service] strict, the first warning is the error.
+Result<void> refuse_warnings_if_strict(const Config& config) {
+    if (!config.strict || config.warnings.empty()) return {};
+    return make_error(ErrorCause::kConfig, config.warnings.front() + " ([service] strict)");
 }
 
 }  // namespace
+
+bool is_key_url(std::string_view value) {
+    const auto colon = value.find(':');
+    if (colon == std::string_view::npos || colon == 0) return false;
+    if (!std::isalpha(static_cast<unsigned char>(value[0]))) return false;
+    for (char c : value.substr(0, colon)) {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.')
+            return false;
+    }
+    return true;
+}
 
 Result<Config> parse_config(std::string_view text, const std::string& path) {
     Config config;
     config.path = path;
     std::string section;
+    bool section_known = true;
     int line_number = 0;
     while (!text.empty()) {
         auto end = text.find('\n');
@@ -232,8 +303,10 @@ Result<Config> parse_config(std::string_view text, const std::string& path) {
         if (line.front() == '[') {
             if (line.back() != ']') return config_error(at, "section header without ']'");
             section = std::string(trim(line.substr(1, line.size() - 2)));
-            if (!known_section(section))
-                return config_error(at, "unknown section [" + section + "]");
+            section_known = known_section(section);
+            if (!section_known)
+                config.warnings.push_back(at.where() + ": unknown section [" + section +
+                                          "]: its keys are ignored");
             continue;
         }
         auto equals = line.find('=');
@@ -243,21 +316,29 @@ Result<Config> parse_config(std::string_view text, const std::string& path) {
         if (key.empty()) return config_error(at, "empty key");
         if (section.empty())
             return config_error(at, std::string(key) + ": key outside any section");
+        if (!section_known) continue;
         auto setter = known_keys().find(section + "/" + std::string(key));
-        if (setter == known_keys().end())
-            return config_error(at, "unknown key '" + std::string(key) + "' in [" + section + "]");
+        if (setter == known_keys().end()) {
+            config.warnings.push_back(at.where() + ": unknown key '" + std::string(key) + "' in [" +
+                                      section + "] ignored");
+            continue;
+        }
         if (auto stored = setter->second(config, at, key, value); !stored) return stored.error();
     }
-    const auto& client = config.engine.client;
-    const auto& server = config.engine.server;
-    for (const auto* side : {&client, &server}) {
+    for (auto* side : {&config.engine.client, &config.engine.server}) {
+        if (side->private_key == kIgnoredKeyUrl) {
+            side->private_key.clear();
+            side->certificate.clear();
+        }
         if (side->certificate.empty() != side->private_key.empty()) {
-            return make_error(
-                ErrorCause::kConfig,
-                path + ": [" + (side == &client ? "authenticate.client" : "authenticate.server") +
-                    "] x509.certificate and x509.private_key must be given together");
+            return make_error(ErrorCause::kConfig,
+                              path + ": [" +
+                                  (side == &config.engine.client ? "authenticate.client"
+                                                                 : "authenticate.server") +
+                                  "] x509.certificate and x509.private_key must be given together");
         }
     }
+    if (auto refused = refuse_warnings_if_strict(config); !refused) return refused.error();
     return config;
 }
 
@@ -277,25 +358,51 @@ Result<Config> load_config(const std::string& path) {
     for (const auto& [name, side] : {std::pair{"[authenticate.client]", &config->engine.client},
                                      std::pair{"[authenticate.server]", &config->engine.server}}) {
         const std::string prefix = std::string(name) + " ";
-        if (auto r = check_readable(path, (prefix + "x509.truststore").c_str(), side->truststore);
-            !r)
+        const bool client = side == &config->engine.client;
+        // A truststore or CRL that is not there yet fails only the handshakes that need it, at
+        // that time (the engine keeps this side's certificate contexts unavailable until a
+        // reload finds the file); one that exists but cannot be read is an error now.
+        for (const auto& [key, file] :
+             {std::pair{"x509.truststore", &side->truststore}, std::pair{"x509.crl", &side->crl}}) {
+            if (file->empty()) continue;
+            if (access(file->c_str(), F_OK) != 0 && errno == ENOENT) {
+                config->warnings.push_back(
+                    path + ": " + prefix + key + " '" + *file + "' does not exist: " +
+                    (client ? "client x509 and unauthenticated" : "server x509") +
+                    " handshakes fail until it does and the configuration is reloaded");
+                continue;
+            }
+            if (auto r = check_readable(path, prefix + key, *file); !r) return r.error();
+        }
+        if (auto r = check_readable(path, prefix + "x509.certificate", side->certificate); !r)
             return r.error();
-        if (auto r = check_readable(path, (prefix + "x509.crl").c_str(), side->crl); !r)
+        if (auto r = check_readable(path, prefix + "x509.private_key", side->private_key); !r)
             return r.error();
-        if (auto r = check_readable(path, (prefix + "x509.certificate").c_str(), side->certificate);
-            !r)
-            return r.error();
-        if (auto r =
-                check_private_key(path, (prefix + "x509.private_key").c_str(), side->private_key);
-            !r)
-            return r.error();
+        if (const auto mode = loose_key_mode(side->private_key); !mode.empty()) {
+            config->warnings.push_back(path + ": " + prefix + "x509.private_key: '" +
+                                       side->private_key +
+                                       "' is readable or writable by other users (mode " + mode +
+                                       "); chmod 0600 or 0640 it");
+        }
     }
+    // tlshd's session tags (tls-session-tags(7)) live beside its config file.
+    for (const std::string& tags :
+         {directory_of(path) + "/tags.d", std::string("/etc/tlshd/tags.d")}) {
+        if (is_directory_with_entries(tags)) {
+            config->warnings.push_back(tags +
+                                       ": ignored: session tags are not implemented; DONE "
+                                       "carries no tags");
+            break;
+        }
+    }
+    if (auto refused = refuse_warnings_if_strict(*config); !refused) return refused.error();
     return config;
 }
 
 std::string default_config_path() {
-    if (access(kDefaultPath, F_OK) == 0) return kDefaultPath;
-    if (access(kTlshdPath, F_OK) == 0) return kTlshdPath;
+    for (const char* path : {kDefaultPath, kTlshdPath, kTlshdLegacyPath}) {
+        if (access(path, F_OK) == 0) return path;
+    }
     return "";
 }
 

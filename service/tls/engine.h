@@ -101,6 +101,11 @@ struct EngineConfig {
     std::string system_truststore = "/etc/ssl/certs/ca-certificates.crt";
 };
 
+// Where the engine reports what an operator should see but that does not fail a handshake
+// (a PSK that could not be offered, ...). Never called with key material. May be empty. Called
+// from inside start_session/advance, so from whichever threads run sessions.
+using EngineLog = std::function<void(std::string_view message)>;
+
 class TlsEngine {
 public:
     virtual ~TlsEngine() = default;

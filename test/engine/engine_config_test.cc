@@ -44,13 +44,51 @@ TEST(EngineConfig, SystemTruststoreIsTheDefault) {
     expect_refused(config, cert_path("ca-ec.key"));
 }
 
-TEST(EngineConfig, MissingTruststore) {
-    auto config = test_config();
+// A truststore or CRL that does not exist yet (tlshd loads such a file): the engine starts, the
+// handshakes that need that side's certificate contexts fail with the reason naming the file, and
+// the rest work.
+TEST(EngineConfig, MissingTruststoreFailsOnlyTheHandshakesThatNeedIt) {
+    auto config = server_with("server-ec.pem", "server-ec.key");
     config.client.truststore = "/nonexistent/trust.pem";
-    expect_refused(config, "/nonexistent/trust.pem");
-    config = test_config();
-    config.server.truststore = "/nonexistent/server-trust.pem";
-    expect_refused(config, "/nonexistent/server-trust.pem");
+    std::vector<std::string> log;
+    auto engine = make_engine(config, &log);
+    ASSERT_TRUE(engine);
+    ASSERT_EQ(log.size(), 1u);
+    EXPECT_NE(log[0].find("/nonexistent/trust.pem does not exist"), std::string::npos) << log[0];
+    for (auto auth : {AuthMode::kX509, AuthMode::kUnauthenticated}) {
+        TcpPair pair;
+        auto session = engine->start_session(pair.client(), client_params(auth));
+        ASSERT_FALSE(session.ok());
+        EXPECT_EQ(session.error().cause, ErrorCause::kMissingCredentials);
+        EXPECT_NE(session.error().message.find("/nonexistent/trust.pem"), std::string::npos)
+            << session.error().message;
+    }
+    // The server side is untouched: a well configured client completes a handshake with it.
+    auto client_engine = make_engine(test_config());
+    ASSERT_TRUE(client_engine);
+    TcpPair pair;
+    auto hs = run_handshake(*client_engine, client_params(AuthMode::kUnauthenticated), *engine,
+                            server_params(AuthMode::kX509), pair);
+    EXPECT_EQ(hs.client_progress, tls::Progress::kDone);
+    EXPECT_EQ(hs.server_progress, tls::Progress::kDone);
+}
+
+TEST(EngineConfig, MissingServerCrlFailsServerCertificateHandshakesOnly) {
+    auto config = test_config();
+    config.server.crl = "/nonexistent/crl.pem";
+    std::vector<std::string> log;
+    auto engine = make_engine(config, &log);
+    ASSERT_TRUE(engine);
+    TcpPair pair;
+    auto session = engine->start_session(pair.server(), server_params(AuthMode::kX509));
+    ASSERT_FALSE(session.ok());
+    EXPECT_EQ(session.error().cause, ErrorCause::kMissingCredentials);
+    EXPECT_NE(session.error().message.find("server CRL /nonexistent/crl.pem does not exist"),
+              std::string::npos)
+        << session.error().message;
+    TcpPair other;
+    EXPECT_TRUE(
+        engine->start_session(other.client(), client_params(AuthMode::kUnauthenticated)).ok());
 }
 
 TEST(EngineConfig, TruststoreThatIsNotPem) {
@@ -70,9 +108,6 @@ TEST(EngineConfig, TruststoreThatIsADirectory) {
 
 TEST(EngineConfig, BadCrl) {
     auto config = test_config();
-    config.server.crl = "/nonexistent/crl.pem";
-    expect_refused(config, "/nonexistent/crl.pem");
-    config = test_config();
     config.client.crl = cert_path("ca-ec.pem");  // a certificate, not a CRL
     expect_refused(config, cert_path("ca-ec.pem"));
 }

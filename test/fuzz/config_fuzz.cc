@@ -50,7 +50,8 @@ std::string write(const Config& c) {
            "\ndefault_timeout_ms = " + std::to_string(c.default_timeout_ms) +
            "\npeer_certificate_lifetime_s = " + std::to_string(c.peer_certificate_lifetime_s) +
            "\nsystem_truststore = " + c.engine.system_truststore +
-           "\n[dbus]\nread_group = " + c.read_group + "\n";
+           "\nstrict = " + (c.strict ? "yes" : "no") + "\n[dbus]\nread_group = " + c.read_group +
+           "\n";
 }
 
 bool same_side(const tls::EngineConfig::Side& a, const tls::EngineConfig::Side& b) {
@@ -67,7 +68,7 @@ bool same(const Config& a, const Config& b) {
            a.max_handshakes_per_worker == b.max_handshakes_per_worker &&
            a.default_timeout_ms == b.default_timeout_ms &&
            a.peer_certificate_lifetime_s == b.peer_certificate_lifetime_s &&
-           a.read_group == b.read_group;
+           a.read_group == b.read_group && a.strict == b.strict;
 }
 
 }  // namespace
@@ -98,11 +99,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check_side(c.engine.server);
     FUZZ_CHECK(clean_value(c.engine.system_truststore));
     FUZZ_CHECK(clean_value(c.read_group));
+    // Every warning names the file first; a strict file that loaded has none.
+    for (const auto& warning : c.warnings) FUZZ_CHECK(warning.rfind(kPath + ":", 0) == 0);
+    FUZZ_CHECK(!c.strict || c.warnings.empty());
 
     const std::string again = write(c);
     auto reparsed = config::parse_config(again, kPath);
     if (!reparsed.ok()) std::fprintf(stderr, "%s\n", reparsed.error().message.c_str());
     FUZZ_CHECK(reparsed.ok());
     FUZZ_CHECK(same(c, *reparsed));
+    FUZZ_CHECK(reparsed->warnings.empty());  // only keys it knows were written
     return 0;
 }

@@ -48,6 +48,66 @@ TEST(Config, AcceptsTlshdsFileUnchanged) {
     EXPECT_EQ(config->engine.server.certificate, "./server.pem");
 }
 
+// tlshd 1.4 accepts these; a tlshd user's file must load with a warning for each, naming the
+// file and line, and nothing else must change.
+TEST(Config, UnknownSectionsAndKeysAreWarningsWithFileAndLine) {
+    auto config = parse_config(
+        "[debug]\nloglevel = 2\nverbose = 1\n[future]\nanything = at all\n[service]\nworkers=2\n",
+        "/etc/tlshd/config");
+    ASSERT_TRUE(config.ok()) << config.error().message;
+    EXPECT_EQ(config->loglevel, 2);
+    EXPECT_EQ(config->workers, 2u);
+    ASSERT_EQ(config->warnings.size(), 2u);
+    EXPECT_EQ(config->warnings[0], "/etc/tlshd/config:3: unknown key 'verbose' in [debug] ignored");
+    EXPECT_EQ(config->warnings[1],
+              "/etc/tlshd/config:4: unknown section [future]: its keys are ignored");
+}
+
+TEST(Config, StrictTurnsTheFirstWarningIntoAnError) {
+    auto config = parse_config("[service]\nstrict = true\n[debug]\nverbose = 1\n", "s.conf");
+    ASSERT_FALSE(config.ok());
+    EXPECT_EQ(config.error().message,
+              "s.conf:4: unknown key 'verbose' in [debug] ignored ([service] strict)");
+    EXPECT_TRUE(parse_config("[service]\nstrict = true\n[debug]\nloglevel = 1\n", "s.conf").ok());
+}
+
+TEST(Config, KeyUrlIsIgnoredWithItsCertificate) {
+    auto config = parse_config(
+        "[authenticate.server]\nx509.certificate = /etc/tlshd/server.pem\n"
+        "x509.private_key = pkcs11:token=nfs;object=server\n"
+        "[authenticate.client]\nx509.certificate = ./c.pem\nx509.private_key = ./c.key\n",
+        "/etc/tlshd/config");
+    ASSERT_TRUE(config.ok()) << config.error().message;
+    EXPECT_TRUE(config->engine.server.certificate.empty());
+    EXPECT_TRUE(config->engine.server.private_key.empty());
+    EXPECT_EQ(config->engine.client.private_key, "./c.key");
+    ASSERT_EQ(config->warnings.size(), 1u);
+    EXPECT_EQ(config->warnings[0].rfind("/etc/tlshd/config:3: ignored: [authenticate.server] "
+                                        "x509.private_key 'pkcs11:token=nfs;object=server'",
+                                        0),
+              0u)
+        << config->warnings[0];
+}
+
+TEST(Config, KeyUrlsAreToldFromFileNames) {
+    EXPECT_TRUE(is_key_url("pkcs11:token=a"));
+    EXPECT_TRUE(is_key_url("tpm2:handle=0x81000001"));
+    EXPECT_FALSE(is_key_url("/etc/tlshd/key.pem"));
+    EXPECT_FALSE(is_key_url("./key:1.pem"));
+    EXPECT_FALSE(is_key_url("key.pem"));
+    EXPECT_FALSE(is_key_url(":x"));
+}
+
+TEST(Config, PostQuantumCertificateKeysAreReportedAsIgnored) {
+    auto config = parse_config(kTlshdConfig, "/etc/tlshd/config");
+    ASSERT_TRUE(config.ok()) << config.error().message;
+    ASSERT_EQ(config->warnings.size(), 2u);
+    EXPECT_NE(config->warnings[0].find(":21: ignored: x509.pq.certificate"), std::string::npos)
+        << config->warnings[0];
+    EXPECT_NE(config->warnings[1].find(":22: ignored: x509.pq.private_key"), std::string::npos)
+        << config->warnings[1];
+}
+
 TEST(Config, OwnServiceSection) {
     auto config = parse_config(
         "[service]\nworkers = 3\nmax_handshakes_per_worker=100\n"
@@ -88,22 +148,23 @@ TEST_P(BadConfig, NamesFileLineAndKey) {
 
 INSTANTIATE_TEST_SUITE_P(
     Errors, BadConfig,
-    ::testing::Values(BadCase{"[service]\nworkers = many\n",
-                              ":2: workers: 'many' is not an integer"},
-                      BadCase{"[service]\nworkers = 100000\n", ":2: workers: 100000 is outside"},
-                      BadCase{"\n\n[nope]\n", ":3: unknown section [nope]"},
-                      BadCase{"[debug]\nloglvl = 1\n", ":2: unknown key 'loglvl' in [debug]"},
-                      BadCase{"loglevel = 1\n", ":1: loglevel: key outside any section"},
-                      BadCase{"[debug\n", ":1: section header without ']'"},
-                      BadCase{"[debug]\njust words\n", ":2: expected 'key = value'"},
-                      BadCase{"[authenticate.server]\nx509.certificate = /a.pem\n",
-                              "x509.certificate and x509.private_key must be given together"},
-                      BadCase{"[authenticate]\nkey_exchange_groups = x25519; X448\n",
-                              ":2: key_exchange_groups: unknown group 'X448'"},
-                      BadCase{"[authenticate]\nkey_exchange_groups = x25519, X25519\n",
-                              ":2: key_exchange_groups: 'X25519' is named twice"},
-                      BadCase{"[authenticate]\nkey_exchange_groups = ; ,\n",
-                              ":2: key_exchange_groups: names no group"}));
+    ::testing::Values(
+        BadCase{"[service]\nworkers = many\n", ":2: workers: 'many' is not an integer"},
+        BadCase{"[service]\nworkers = 100000\n", ":2: workers: 100000 is outside"},
+        BadCase{"[service]\nstrict = maybe\n", ":2: strict: 'maybe' is not a boolean"},
+        BadCase{"[service]\nstrict = yes\n[nope]\n",
+                ":3: unknown section [nope]: its keys are ignored ([service] strict)"},
+        BadCase{"loglevel = 1\n", ":1: loglevel: key outside any section"},
+        BadCase{"[debug\n", ":1: section header without ']'"},
+        BadCase{"[debug]\njust words\n", ":2: expected 'key = value'"},
+        BadCase{"[authenticate.server]\nx509.certificate = /a.pem\n",
+                "x509.certificate and x509.private_key must be given together"},
+        BadCase{"[authenticate]\nkey_exchange_groups = x25519; X448\n",
+                ":2: key_exchange_groups: unknown group 'X448'"},
+        BadCase{"[authenticate]\nkey_exchange_groups = x25519, X25519\n",
+                ":2: key_exchange_groups: 'X25519' is named twice"},
+        BadCase{"[authenticate]\nkey_exchange_groups = ; ,\n",
+                ":2: key_exchange_groups: names no group"}));
 
 TEST(Config, KeyExchangeGroupsDefaultToHybridsFirst) {
     auto config = parse_config("", "empty.conf");
@@ -143,29 +204,78 @@ protected:
     std::string directory_;
 };
 
-TEST_F(ConfigFiles, WorldReadablePrivateKeyIsRefused) {
+TEST_F(ConfigFiles, PrivateKeyOthersCanReadIsAWarningAndRefusedWhenStrict) {
     auto cert = write("c.pem", "cert", 0644);
     auto key = write("k.pem", "key", 0644);
-    auto conf = write(
-        "h.conf",
-        "[authenticate.server]\nx509.certificate=" + cert + "\nx509.private_key=" + key + "\n",
-        0644);
+    const std::string sides =
+        "[authenticate.server]\nx509.certificate=" + cert + "\nx509.private_key=" + key + "\n";
+    auto conf = write("h.conf", sides, 0644);
     auto config = load_config(conf);
-    ASSERT_FALSE(config.ok());
-    EXPECT_NE(config.error().message.find("readable or writable by other users"), std::string::npos)
-        << config.error().message;
+    ASSERT_TRUE(config.ok()) << config.error().message;
+    ASSERT_EQ(config->warnings.size(), 1u);
+    EXPECT_NE(config->warnings[0].find("readable or writable by other users (mode 644)"),
+              std::string::npos)
+        << config->warnings[0];
+    auto strict = write("strict.conf", "[service]\nstrict=yes\n" + sides, 0644);
+    auto refused = load_config(strict);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().message.find("readable or writable by other users"),
+              std::string::npos);
     chmod(key.c_str(), 0600);
-    EXPECT_TRUE(load_config(conf).ok());
+    config = load_config(conf);
+    ASSERT_TRUE(config.ok());
+    EXPECT_TRUE(config->warnings.empty());
+    EXPECT_TRUE(load_config(strict).ok());
 }
 
-TEST_F(ConfigFiles, MissingReferencedFileIsNamed) {
-    auto conf =
-        write("m.conf", "[authenticate.client]\nx509.truststore=/nonexistent/ca.pem\n", 0644);
+TEST_F(ConfigFiles, TruststoreOrCrlThatDoesNotExistYetIsAWarningNamingTheSide) {
+    auto conf = write("m.conf",
+                      "[authenticate.client]\nx509.truststore=/nonexistent/ca.pem\n"
+                      "[authenticate.server]\nx509.crl=/nonexistent/clients.crl\n",
+                      0644);
+    auto config = load_config(conf);
+    ASSERT_TRUE(config.ok()) << config.error().message;
+    ASSERT_EQ(config->warnings.size(), 2u);
+    EXPECT_NE(
+        config->warnings[0].find("[authenticate.client] x509.truststore '/nonexistent/ca.pem' "
+                                 "does not exist: client x509 and unauthenticated handshakes"),
+        std::string::npos)
+        << config->warnings[0];
+    EXPECT_NE(config->warnings[1].find("[authenticate.server] x509.crl '/nonexistent/clients.crl' "
+                                       "does not exist: server x509 handshakes"),
+              std::string::npos)
+        << config->warnings[1];
+}
+
+TEST_F(ConfigFiles, MissingCertificateIsAnErrorNamingTheFile) {
+    auto key = write("k2.pem", "key", 0600);
+    auto conf = write("n.conf",
+                      "[authenticate.client]\nx509.certificate=/nonexistent/c.pem\n"
+                      "x509.private_key=" +
+                          key + "\n",
+                      0644);
     auto config = load_config(conf);
     ASSERT_FALSE(config.ok());
-    EXPECT_NE(config.error().message.find("x509.truststore: cannot read '/nonexistent/ca.pem'"),
+    EXPECT_NE(config.error().message.find("x509.certificate: cannot read '/nonexistent/c.pem'"),
               std::string::npos)
         << config.error().message;
+}
+
+TEST_F(ConfigFiles, TlshdTagsDirectoryIsReportedAsIgnored) {
+    const std::string dir = directory_ + "/tagged";
+    mkdir(dir.c_str(), 0755);
+    mkdir((dir + "/tags.d").c_str(), 0755);
+    auto conf = write("tagged/config", "[debug]\nloglevel=0\n", 0644);
+    auto config = load_config(conf);
+    ASSERT_TRUE(config.ok()) << config.error().message;
+    EXPECT_TRUE(config->warnings.empty()) << "an empty tags.d holds no tags";
+    write("tagged/tags.d/nfs.yml", "tags: {}\n", 0644);
+    config = load_config(conf);
+    ASSERT_TRUE(config.ok());
+    ASSERT_EQ(config->warnings.size(), 1u);
+    EXPECT_EQ(config->warnings[0], dir +
+                                       "/tags.d: ignored: session tags are not implemented; DONE "
+                                       "carries no tags");
 }
 
 TEST_F(ConfigFiles, MissingConfigFileIsAnError) {

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // handshakectl: look at and steer a running handshaked over D-Bus (org.handshaked.Agent1).
 //   handshakectl [--json] status | list | history | stats | reload
+//   handshakectl check-config [FILE]   (runs handshaked --check-config; needs no daemon)
 // Exit codes: 0 ok, 1 the daemon refused or failed the request, 2 usage, 3 handshaked is not
 // reachable on the system bus, 4 access denied.
 #include <systemd/sd-bus.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -305,12 +307,24 @@ void usage(FILE* out) {
         "  history  recently completed handshakes\n"
         "  stats    counters only\n"
         "  reload   re-read the configuration (as SIGHUP)\n"
+        "  check-config [FILE]  vet FILE (default: the file handshaked would read) with\n"
+        "           handshaked --check-config; exit 0 if a start or reload would accept it\n"
         "exit: 0 ok, 1 refused/failed, 2 usage, 3 handshaked not reachable, 4 access denied\n");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+    // check-config is the daemon's own loader, run as a program: no bus, no running daemon.
+    if (argc >= 2 && std::strcmp(argv[1], "check-config") == 0 && argc <= 3) {
+        static char daemon_path[] = "/usr/sbin/handshaked";
+        static char option[] = "--check-config";
+        char* daemon_argv[] = {daemon_path, option, argc == 3 ? argv[2] : nullptr, nullptr};
+        execv(daemon_path, daemon_argv);
+        std::fprintf(stderr, "handshakectl: cannot run %s: %s\n", daemon_path,
+                     std::strerror(errno));
+        return kUnreachable;
+    }
     bool json = false;
     std::string command;
     for (int i = 1; i < argc; ++i) {

@@ -129,6 +129,16 @@ Result<bool> load_configured_identity(WOLFSSL_CTX* ctx, const EngineConfig::Side
     return true;
 }
 
+// The reason a side's certificate contexts cannot be built yet, or "" when they can.
+std::string missing_trust_file(const EngineConfig::Side& side, const std::string& role) {
+    for (const auto& [what, path] :
+         {std::pair{" truststore ", &side.truststore}, std::pair{" CRL ", &side.crl}}) {
+        if (!path->empty() && access(path->c_str(), F_OK) != 0 && errno == ENOENT)
+            return role + what + *path + " does not exist (reload once it does)";
+    }
+    return "";
+}
+
 }  // namespace
 
 Result<std::shared_ptr<EngineState>> build_engine_state(const EngineConfig& config, EngineLog log) {
@@ -145,22 +155,34 @@ Result<std::shared_ptr<EngineState>> build_engine_state(const EngineConfig& conf
 
     auto make = [&](bool server) { return new_context(server, list, config.groups); };
 
-    auto client_unauth = make(false);
-    if (!client_unauth) return client_unauth.error();
-    if (auto r =
-            load_trust(client_unauth->get(), config.client, config.system_truststore, "client");
-        !r) {
-        return r.error();
+    CtxPtr client_unauth_ctx;
+    CtxPtr client_x509_ctx;
+    bool client_identity = false;
+    state->client_x509_unavailable = missing_trust_file(config.client, "client");
+    if (state->client_x509_unavailable.empty()) {
+        auto client_unauth = make(false);
+        if (!client_unauth) return client_unauth.error();
+        if (auto r =
+                load_trust(client_unauth->get(), config.client, config.system_truststore, "client");
+            !r) {
+            return r.error();
+        }
+        auto client_x509 = make(false);
+        if (!client_x509) return client_x509.error();
+        if (auto r =
+                load_trust(client_x509->get(), config.client, config.system_truststore, "client");
+            !r) {
+            return r.error();
+        }
+        auto identity = load_configured_identity(client_x509->get(), config.client, "client");
+        if (!identity) return identity.error();
+        client_unauth_ctx = std::move(client_unauth).value();
+        client_x509_ctx = std::move(client_x509).value();
+        client_identity = *identity;
+    } else {
+        state->note(state->client_x509_unavailable +
+                    ": client x509 and unauthenticated handshakes will fail");
     }
-
-    auto client_x509 = make(false);
-    if (!client_x509) return client_x509.error();
-    if (auto r = load_trust(client_x509->get(), config.client, config.system_truststore, "client");
-        !r) {
-        return r.error();
-    }
-    auto client_identity = load_configured_identity(client_x509->get(), config.client, "client");
-    if (!client_identity) return client_identity.error();
 
     auto client_psk = make(false);
     if (!client_psk) return client_psk.error();
@@ -168,34 +190,45 @@ Result<std::shared_ptr<EngineState>> build_engine_state(const EngineConfig& conf
     wolfSSL_CTX_set_verify(client_psk->get(), WOLFSSL_VERIFY_PEER, nullptr);
     wolfSSL_CTX_set_psk_client_cs_callback(client_psk->get(), client_psk_callback);
 
-    auto server_x509 = make(true);
-    if (!server_x509) return server_x509.error();
-    auto server_identity = load_configured_identity(server_x509->get(), config.server, "server");
-    if (!server_identity) return server_identity.error();
-    if (!*server_identity) {
-        // With no configured certificate each request brings its own, loaded into the session
-        // after wolfSSL_new (use_own_credentials); a certificate set-up callback tells
-        // wolfSSL_new not to insist on one in the context. init() refuses requests with none.
-        wolfSSL_CTX_set_cert_cb(
-            server_x509->get(), [](WOLFSSL*, void*) { return 1; }, nullptr);
-    }
-    // Request a client certificate but do not require one; verify it when sent.
-    if (auto r = load_trust(server_x509->get(), config.server, config.system_truststore, "server");
-        !r) {
-        return r.error();
+    CtxPtr server_x509_ctx;
+    bool server_identity = false;
+    state->server_x509_unavailable = missing_trust_file(config.server, "server");
+    if (state->server_x509_unavailable.empty()) {
+        auto server_x509 = make(true);
+        if (!server_x509) return server_x509.error();
+        auto identity = load_configured_identity(server_x509->get(), config.server, "server");
+        if (!identity) return identity.error();
+        if (!*identity) {
+            // With no configured certificate each request brings its own, loaded into the
+            // session after wolfSSL_new (use_own_credentials); a certificate set-up callback
+            // tells wolfSSL_new not to insist on one in the context. init() refuses requests
+            // with none.
+            wolfSSL_CTX_set_cert_cb(
+                server_x509->get(), [](WOLFSSL*, void*) { return 1; }, nullptr);
+        }
+        // Request a client certificate but do not require one; verify it when sent.
+        if (auto r =
+                load_trust(server_x509->get(), config.server, config.system_truststore, "server");
+            !r) {
+            return r.error();
+        }
+        server_x509_ctx = std::move(server_x509).value();
+        server_identity = *identity;
+    } else {
+        state->note(state->server_x509_unavailable + ": server x509 handshakes will fail");
     }
 
     auto server_psk = make(true);
     if (!server_psk) return server_psk.error();
     wolfSSL_CTX_set_psk_server_tls13_callback(server_psk->get(), server_psk_callback);
 
-    state->client_unauth = std::move(client_unauth).value();
-    state->client_x509 = std::move(client_x509).value();
+    state->client_unauth = std::move(client_unauth_ctx);
+    state->client_x509 = std::move(client_x509_ctx);
     state->client_psk = std::move(client_psk).value();
-    state->server_x509 = std::move(server_x509).value();
+    state->server_x509 = std::move(server_x509_ctx);
     state->server_psk = std::move(server_psk).value();
-    state->client_has_certificate = *client_identity;
-    state->server_has_certificate = *server_identity;
+    state->client_has_certificate = client_identity;
+    state->server_has_certificate = server_identity;
     return state;
 }
 

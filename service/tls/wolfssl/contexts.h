@@ -25,6 +25,10 @@ struct EngineState {
     CtxPtr server_psk;     // PSK only, no certificate
     bool client_has_certificate = false;
     bool server_has_certificate = false;
+    // Why client_unauth/client_x509 or server_x509 are missing: a configured truststore or CRL
+    // that does not exist. Only the handshakes needing that context fail (with this reason).
+    std::string client_x509_unavailable;
+    std::string server_x509_unavailable;
     std::vector<const Suite*> suites;      // what every context offers, in preference order
     std::vector<KeyExchangeGroup> groups;  // likewise
     EngineLog log;
@@ -34,7 +38,9 @@ struct EngineState {
     }
 };
 
-// Loads every configured file into the five contexts; an Error names the file at fault.
+// Loads every configured file into the five contexts; an Error names the file at fault. A
+// configured truststore or CRL that does not exist leaves its side's certificate contexts empty
+// with the reason (noted through log) instead of failing the whole generation.
 Result<std::shared_ptr<EngineState>> build_engine_state(const EngineConfig& config, EngineLog log);
 
 }  // namespace handshaked::tls::wolf

@@ -71,6 +71,8 @@ Result<void> WolfSslSession::init() {
             case AuthMode::kX509: ctx = engine.client_x509.get(); break;
             case AuthMode::kPsk: ctx = engine.client_psk.get(); break;
         }
+        if (!ctx)
+            return make_error(ErrorCause::kMissingCredentials, engine.client_x509_unavailable);
         if (params_.auth != AuthMode::kPsk && (!params_.peername || params_.peername->empty())) {
             return make_error(ErrorCause::kBadRequest,
                               "client handshake without a peername to verify the server against");
@@ -93,8 +95,10 @@ Result<void> WolfSslSession::init() {
             case AuthMode::kPsk: ctx = engine.server_psk.get(); break;
         }
         std::optional<Error> missing;
-        if (params_.auth != AuthMode::kPsk && !params_.own_credentials &&
-            !engine.server_has_certificate) {
+        if (!ctx) {
+            missing = make_error(ErrorCause::kMissingCredentials, engine.server_x509_unavailable);
+        } else if (params_.auth != AuthMode::kPsk && !params_.own_credentials &&
+                   !engine.server_has_certificate) {
             missing =
                 make_error(ErrorCause::kMissingCredentials,
                            "server handshake, but the request carries no certificate and none "

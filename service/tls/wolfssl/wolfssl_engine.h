@@ -14,11 +14,6 @@ struct WOLFSSL;  // wolfssl/ssl.h: typedef struct WOLFSSL WOLFSSL
 
 namespace handshaked::tls {
 
-// Where the engine reports what an operator should see but that does not fail a handshake
-// (a PSK that could not be offered, ...). Never called with key material. May be empty. Called
-// from inside start_session/advance, so from whichever threads run sessions.
-using EngineLog = std::function<void(std::string_view message)>;
-
 // Loads and checks every configured file (truststores, CRLs, certificate chains and keys, and
 // that each key belongs to its certificate); an Error names the file at fault. The engine may
 // start sessions from several threads; each session is driven by one thread at a time and keeps
