@@ -275,7 +275,11 @@ std::vector<std::uint8_t> build_done_request(std::uint16_t family_id, std::uint3
                                              const DoneSupport& support) {
     MessageWriter writer(family_id, NLM_F_REQUEST | NLM_F_ACK, sequence, port_id,
                          proto::HANDSHAKE_CMD_DONE, 0);
-    writer.put_u32(proto::HANDSHAKE_A_DONE_STATUS, result.status());
+    // The kernel takes a status as a negative errno (6.18 stable rejects one above MAX_ERRNO);
+    // done_status() only returns such values, and nothing else may reach the wire.
+    std::uint32_t status = result.status();
+    if (status > proto::kMaxDoneStatus || (result.failure && status == 0)) status = EIO;
+    writer.put_u32(proto::HANDSHAKE_A_DONE_STATUS, status);
     writer.put_u32(proto::HANDSHAKE_A_DONE_SOCKFD, static_cast<std::uint32_t>(result.sockfd));
     if (!result.failure && support.remote_auth) {
         int sent = 0;
@@ -322,14 +326,13 @@ bool DonePolicyReader::feed(Bytes message) {
                 AttributeCursor entries(policy->payload);
                 while (auto entry = entries.next()) {
                     AttributeCursor properties(entry->payload);
-                    bool typed = false;
+                    std::optional<std::uint32_t> type;
                     while (auto property = properties.next()) {
-                        if (property->type == NL_POLICY_TYPE_ATTR_TYPE) {
-                            auto type = read_u32(property->payload);
-                            typed = type && *type != NL_ATTR_TYPE_INVALID;
-                        }
+                        if (property->type == NL_POLICY_TYPE_ATTR_TYPE)
+                            type = read_u32(property->payload);
                     }
-                    if (typed) attributes_.emplace_back(policy->type, entry->type);
+                    if (type && *type != NL_ATTR_TYPE_INVALID)
+                        attributes_.push_back({policy->type, entry->type, *type});
                 }
             }
         }
@@ -340,14 +343,17 @@ bool DonePolicyReader::feed(Bytes message) {
 DoneSupport DonePolicyReader::done_support() const {
     DoneSupport support;
     if (!done_policy_index_) return support;  // no policy information: mainline defaults
-    auto has = [&](std::uint16_t id) {
-        for (const auto& [index, attribute] : attributes_) {
-            if (index == *done_policy_index_ && attribute == id) return true;
+    auto has = [&](std::uint16_t id, std::initializer_list<std::uint32_t> types) {
+        for (const auto& entry : attributes_) {
+            if (entry.policy != *done_policy_index_ || entry.attribute != id) continue;
+            for (std::uint32_t type : types) {
+                if (entry.type == type) return true;
+            }
         }
         return false;
     };
-    support.remote_auth = has(proto::HANDSHAKE_A_DONE_REMOTE_AUTH);
-    support.tag = has(proto::HANDSHAKE_A_DONE_TAG);
+    support.remote_auth = has(proto::HANDSHAKE_A_DONE_REMOTE_AUTH, {NL_ATTR_TYPE_U32});
+    support.tag = has(proto::HANDSHAKE_A_DONE_TAG, {NL_ATTR_TYPE_NUL_STRING, NL_ATTR_TYPE_STRING});
     return support;
 }
 

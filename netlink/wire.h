@@ -15,9 +15,13 @@
 namespace handshaked::netlink {
 
 // What the running kernel's DONE policy accepts beyond status and sockfd (CTRL_CMD_GETPOLICY).
+// Which optional DONE attributes the running kernel takes. Each is sent only when the probed
+// policy lists it with the type we would send: attribute 4 is the nfsd tree's string "tag" but
+// the unmerged KeyUpdate series' u32 "session id", and a kernel rejects a DONE whose attribute
+// does not match its policy.
 struct DoneSupport {
-    bool remote_auth = true;  // attr 3, mainline since 6.4
-    bool tag = false;         // attr 4, not mainline
+    bool remote_auth = true;  // attr 3 (u32, multi), mainline since 6.4
+    bool tag = false;         // attr 4 as a string, not mainline
 };
 
 // One netlink message as it arrived, classified.
@@ -67,8 +71,12 @@ public:
 
 private:
     std::optional<std::uint32_t> done_policy_index_;
-    // (policy index, attribute id) pairs the dump listed.
-    std::vector<std::pair<std::uint32_t, std::uint16_t>> attributes_;
+    struct PolicyEntry {
+        std::uint32_t policy;     // policy index
+        std::uint16_t attribute;  // attribute id
+        std::uint32_t type;       // NL_ATTR_TYPE_*
+    };
+    std::vector<PolicyEntry> attributes_;
 };
 
 }  // namespace handshaked::netlink

@@ -67,6 +67,8 @@ enum HandshakeADone : std::uint16_t {
 
 // The kernel keeps at most this many remote-auth serials and sends at most this many peer ids.
 inline constexpr int kMaxPeerIdentities = 5;
+// The largest DONE status a kernel takes (MAX_ERRNO); 0 is success.
+inline constexpr std::uint32_t kMaxDoneStatus = 4095;
 
 // The consumers' own limit when the kernel sends no timeout (NFS client, NVMe default).
 inline constexpr std::uint32_t kDefaultTimeoutMs = 10'000;

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "netlink/wire.h"
@@ -50,6 +51,20 @@ TEST(DoneRequest, FailureCarriesStatusAndNeverRemoteAuth) {
     EXPECT_EQ(status, static_cast<std::uint32_t>(EKEYREJECTED));
 }
 
+// Whatever the cause, even a value past the enum's last name, the kernel gets a non-zero errno
+// no larger than MAX_ERRNO (6.18 stable refuses a DONE with a larger one).
+TEST(DoneRequest, FailureStatusIsAlwaysAnErrnoTheKernelTakes) {
+    for (int raw = 1; raw <= 255; ++raw) {
+        HandshakeResult result;
+        result.sockfd = 5;
+        result.failure = static_cast<ErrorCause>(raw);
+        auto bytes = build_done_request(0x20, 3, 0, result, DoneSupport{});
+        std::uint32_t status = bytes[24] | bytes[25] << 8 | bytes[26] << 16 | bytes[27] << 24;
+        EXPECT_GT(status, 0u) << raw;
+        EXPECT_LE(status, 4095u) << raw;
+    }
+}
+
 TEST(DoneRequest, RemoteAuthOmittedWhenThePolicyLacksIt) {
     HandshakeResult result;
     result.sockfd = 5;
@@ -66,9 +81,13 @@ TEST(DoneRequest, AtMostFiveNonZeroSerials) {
     EXPECT_EQ(build_done_request(0x20, 3, 0, result, DoneSupport{}).size(), 36u + 5 * 8);
 }
 
+constexpr std::uint32_t kNlU32 = 4, kNlS32 = 8, kNlNulString = 12, kNlU64 = 5;
+
 // A CTRL_CMD_GETPOLICY answer as the 6.12 kernel sends it for handshake's DONE: op policy
-// { [3] = { DO = 0 } } and policy 0 = { [1] u32, [2] s32, [3] u32 }.
-std::vector<std::uint8_t> policy_dump_message(bool with_tag) {
+// { [3] = { DO = 0 } } and policy 0 = { [1] u32, [2] s32, [3] u32 }; attr4_type adds attribute 4
+// with that type (the nfsd tree: NUL_STRING "tag"; the KeyUpdate series: an integer).
+std::vector<std::uint8_t> policy_dump_message(std::optional<std::uint32_t> attr4_type,
+                                              std::uint32_t attr3_type = kNlU32) {
     auto attr = [](std::uint16_t type, std::vector<std::uint8_t> payload) {
         std::vector<std::uint8_t> out;
         std::uint16_t length = static_cast<std::uint16_t>(4 + payload.size());
@@ -92,8 +111,8 @@ std::vector<std::uint8_t> policy_dump_message(bool with_tag) {
     auto entry = [&](std::uint16_t id, std::uint32_t nl_attr_type) {
         return attr(id | kNested, u32(1 /* NL_POLICY_TYPE_ATTR_TYPE */, nl_attr_type));
     };
-    auto policy_entries = concat({entry(1, 4 /* U32 */), entry(2, 8 /* S32 */), entry(3, 4)});
-    if (with_tag) policy_entries = concat({policy_entries, entry(4, 12 /* NUL_STRING */)});
+    auto policy_entries = concat({entry(1, kNlU32), entry(2, kNlS32), entry(3, attr3_type)});
+    if (attr4_type) policy_entries = concat({policy_entries, entry(4, *attr4_type)});
     auto body = concat({
         attr(2 /* CTRL_ATTR_FAMILY_NAME */, {'h', 'a', 'n', 'd', 's', 'h', 'a', 'k', 'e', 0}),
         attr(9 /* CTRL_ATTR_OP_POLICY */ | kNested, attr(3 | kNested, u32(1 /* DO */, 0))),
@@ -110,7 +129,7 @@ std::vector<std::uint8_t> policy_dump_message(bool with_tag) {
 
 TEST(DonePolicy, MainlineKernelHasRemoteAuthButNoTag) {
     DonePolicyReader reader;
-    ASSERT_TRUE(reader.feed(policy_dump_message(false)));
+    ASSERT_TRUE(reader.feed(policy_dump_message(std::nullopt)));
     ASSERT_TRUE(reader.saw_policy());
     EXPECT_TRUE(reader.done_support().remote_auth);
     EXPECT_FALSE(reader.done_support().tag);
@@ -118,8 +137,25 @@ TEST(DonePolicy, MainlineKernelHasRemoteAuthButNoTag) {
 
 TEST(DonePolicy, NfsdTreeKernelHasTag) {
     DonePolicyReader reader;
-    ASSERT_TRUE(reader.feed(policy_dump_message(true)));
+    ASSERT_TRUE(reader.feed(policy_dump_message(kNlNulString)));
     EXPECT_TRUE(reader.done_support().tag);
+}
+
+// Attribute 4 is claimed twice upstream: where it is an integer (the KeyUpdate series' session
+// id) a string tag must not be sent, or the kernel refuses the whole DONE.
+TEST(DonePolicy, AttributeFourOfAnotherTypeIsNotATag) {
+    for (std::uint32_t type : {kNlU32, kNlU64, kNlS32}) {
+        DonePolicyReader reader;
+        ASSERT_TRUE(reader.feed(policy_dump_message(type)));
+        EXPECT_FALSE(reader.done_support().tag) << "type " << type;
+        EXPECT_TRUE(reader.done_support().remote_auth);
+    }
+}
+
+TEST(DonePolicy, RemoteAuthOfAnotherTypeIsNotSent) {
+    DonePolicyReader reader;
+    ASSERT_TRUE(reader.feed(policy_dump_message(std::nullopt, kNlNulString)));
+    EXPECT_FALSE(reader.done_support().remote_auth);
 }
 
 TEST(DonePolicy, NoOpPolicyMeansDefaults) {
