@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <span>
+#include <tuple>
 #include <utility>
 
 #include "netlink/wire.h"
@@ -28,7 +29,8 @@ constexpr std::uint16_t kCmdDone = 3;
 
 struct Model {
     std::optional<std::uint32_t> done_index;
-    std::set<std::pair<std::uint32_t, std::uint16_t>> typed;
+    // (policy index, attribute id, NL_ATTR_TYPE_*) of every entry with a valid type.
+    std::set<std::tuple<std::uint32_t, std::uint16_t, std::uint32_t>> typed;
 
     // Returns what feed() should: false when the headers do not fit or the top level is cut.
     bool feed(std::span<const std::uint8_t> bytes) {
@@ -46,12 +48,11 @@ struct Model {
             } else if (a.type == kCtrlAttrPolicy) {
                 for (const Attr& policy : fuzz::walk_attributes(a.payload).attrs) {
                     for (const Attr& entry : fuzz::walk_attributes(policy.payload).attrs) {
-                        bool is_typed = false;
+                        std::optional<std::uint32_t> type;
                         for (const Attr& p : fuzz::walk_attributes(entry.payload).attrs) {
-                            if (p.type == kNlPolicyTypeAttrType)
-                                is_typed = p.u32() && *p.u32() != 0;
+                            if (p.type == kNlPolicyTypeAttrType) type = p.u32();
                         }
-                        if (is_typed) typed.emplace(policy.type, entry.type);
+                        if (type && *type != 0) typed.emplace(policy.type, entry.type, *type);
                     }
                 }
             }
@@ -62,8 +63,10 @@ struct Model {
     netlink::DoneSupport support() const {
         netlink::DoneSupport s;  // mainline defaults when no DONE op policy was seen
         if (!done_index) return s;
-        s.remote_auth = typed.count({*done_index, 3}) != 0;
-        s.tag = typed.count({*done_index, 4}) != 0;
+        // Only with the type DONE would carry: remote-auth u32 (4); the tag STRING (11) or
+        // NUL_STRING (12), never attribute 4 of another type.
+        s.remote_auth = typed.count({*done_index, 3, 4}) != 0;
+        s.tag = typed.count({*done_index, 4, 11}) != 0 || typed.count({*done_index, 4, 12}) != 0;
         return s;
     }
 };
