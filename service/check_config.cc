@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "service/daemon.h"
+#include "service/keys/keyutils_key_store.h"
 #include "service/tls/groups.h"
 
 namespace handshaked {
@@ -41,9 +42,10 @@ int check_config(const std::string& path, std::FILE* out, std::FILE* err) {
     print_side(out, "authenticate.client", config.engine.client, config.engine.system_truststore);
     print_side(out, "authenticate.server", config.engine.server, config.engine.system_truststore);
     std::string keyrings;
-    for (const auto& name : config.keyrings) keyrings += (keyrings.empty() ? "" : ", ") + name;
-    std::fprintf(out, "[authenticate]\n  keyrings:    .nvme, .nfs, .nfsd%s%s\n",
-                 keyrings.empty() ? "" : ", ", keyrings.c_str());
+    for (const char* name : keys::kConsumerKeyrings)
+        keyrings += (keyrings.empty() ? "" : ", ") + std::string(name);
+    for (const auto& name : config.keyrings) keyrings += ", " + name;
+    std::fprintf(out, "[authenticate]\n  keyrings:    %s\n", keyrings.c_str());
     std::fprintf(out, "  key exchange groups: %s\n", tls::group_list(config.engine.groups).c_str());
     std::fprintf(out, "[service]\n  workers: %s, up to %u handshakes each, default timeout %u ms\n",
                  config.workers == 0 ? "one per CPU" : std::to_string(config.workers).c_str(),

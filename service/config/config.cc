@@ -18,9 +18,6 @@
 namespace handshaked::config {
 namespace {
 
-// Stands in for a private key URL while the file is parsed; never reaches the engine.
-constexpr std::string_view kIgnoredKeyUrl = "\x01ignored key URL";
-
 // The daemon uses no iostreams: their first use sets up std::locale, which alone made ~0.4 MiB
 // of libstdc++ resident for the daemon's whole life (test/bench measures idle RSS).
 std::string octal(unsigned value) {
@@ -123,9 +120,10 @@ void add_side(std::map<std::string, Setter, std::less<>>& keys, const std::strin
         string_setter([side](Config& c, std::string v) { (c.engine.*side).crl = std::move(v); });
     keys[section + "/x509.certificate"] = string_setter(
         [side](Config& c, std::string v) { (c.engine.*side).certificate = std::move(v); });
-    // tlshd also takes GnuTLS key URLs (pkcs11:, tpm2:); handshaked loads PEM files only. The URL
-    // and its certificate are dropped with a warning, so the file still loads and this side has
-    // no configured certificate (requests that bring their own from the keyring still work).
+    // tlshd also takes GnuTLS key URLs (pkcs11:, tpm2:); handshaked loads PEM files only. Said
+    // here, where the line is known; parse_config drops the URL and its certificate at the end,
+    // so the file still loads and this side has no configured certificate (requests that bring
+    // their own from the keyring still work).
     keys[section + "/x509.private_key"] = [side, section](Config& c, const Location& at,
                                                           std::string_view key,
                                                           std::string_view value) -> Result<void> {
@@ -134,8 +132,6 @@ void add_side(std::map<std::string, Setter, std::less<>>& keys, const std::strin
                                  " '" + std::string(value) +
                                  "' (a key URL; handshaked loads PEM key files only), and with "
                                  "it this side's x509.certificate");
-            (c.engine.*side).private_key = std::string(kIgnoredKeyUrl);
-            return {};
         }
         (c.engine.*side).private_key = path_value(value);
         return {};
@@ -326,7 +322,7 @@ Result<Config> parse_config(std::string_view text, const std::string& path) {
         if (auto stored = setter->second(config, at, key, value); !stored) return stored.error();
     }
     for (auto* side : {&config.engine.client, &config.engine.server}) {
-        if (side->private_key == kIgnoredKeyUrl) {
+        if (is_key_url(side->private_key)) {
             side->private_key.clear();
             side->certificate.clear();
         }
