@@ -18,6 +18,7 @@ std::string_view cause_name(ErrorCause cause) {
         case ErrorCause::kConfig: return "config";
         case ErrorCause::kBus: return "bus";
         case ErrorCause::kNetlink: return "netlink";
+        case ErrorCause::kUnsupportedKernel: return "unsupported-kernel";
     }
     return "local-fault";
 }

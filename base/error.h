@@ -26,8 +26,10 @@ enum class ErrorCause : std::uint8_t {
     // Causes outside any handshake: they stop a start, a reload or a call, never a DONE.
     kConfig,   // a configuration file, or a file it names, is unusable
     kBus,      // D-Bus set-up or a D-Bus call
-    kNetlink,  // the handshake family: resolving, joining, ACCEPT/DONE transport
+    kNetlink,  // the handshake family: resolving, joining, ACCEPT/DONE transport; transient
+    kUnsupportedKernel,  // the running kernel lacks the upcall or kTLS: waiting will not help
 };
+inline constexpr ErrorCause kLastErrorCause = ErrorCause::kUnsupportedKernel;
 
 struct Error {
     ErrorCause cause = ErrorCause::kLocalFault;

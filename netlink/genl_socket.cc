@@ -35,6 +35,26 @@ Error errno_error(const std::string& what, int error) {
     return make_error(ErrorCause::kNetlink, what + ": " + std::strerror(error));
 }
 
+// Start-up errors that waiting cannot mend: the process may not use netlink at all (seccomp,
+// RestrictAddressFamilies=, a missing capability). Everything else (memory, a busy or
+// interrupted controller, a lost answer) is worth another try.
+bool permanent_libnl_error(int libnl_error) {
+    switch (-libnl_error) {
+        case NLE_PERM:
+        case NLE_NOACCESS:
+        case NLE_AF_NOSUPPORT:
+        case NLE_PROTO_MISMATCH:
+        case NLE_OPNOTSUPP: return true;
+        default: return false;
+    }
+}
+
+Error discovery_error(const std::string& what, int libnl_error) {
+    return make_error(
+        permanent_libnl_error(libnl_error) ? ErrorCause::kLocalFault : ErrorCause::kNetlink,
+        what + ": " + nl_geterror(libnl_error));
+}
+
 Result<NlSockPtr> connect_generic_netlink() {
     NlSockPtr socket(nl_socket_alloc());
     if (!socket) return make_error(ErrorCause::kNetlink, "netlink: out of memory");
@@ -61,24 +81,26 @@ std::string KernelFamily::describe() const {
 }
 
 Result<KernelFamily> discover_kernel_family() {
-    auto socket = connect_generic_netlink();
-    if (!socket) return socket.error();
-    nl_sock* sk = socket->get();
+    NlSockPtr socket(nl_socket_alloc());
+    if (!socket) return make_error(ErrorCause::kNetlink, "netlink: out of memory");
+    if (int rc = genl_connect(socket.get()); rc < 0) return discovery_error("netlink: connect", rc);
+    nl_sock* sk = socket.get();
 
     KernelFamily family;
     int id = genl_ctrl_resolve(sk, proto::kFamilyName);
-    if (id < 0) {
-        return make_error(ErrorCause::kNetlink,
+    if (id == -NLE_OBJ_NOTFOUND) {
+        return make_error(ErrorCause::kUnsupportedKernel,
                           "the kernel has no 'handshake' netlink family (Linux >= 6.4 with "
-                          "CONFIG_NET_HANDSHAKE is needed): " +
-                              std::string(nl_geterror(id)));
+                          "CONFIG_NET_HANDSHAKE is needed)");
     }
+    if (id < 0) return discovery_error("netlink: resolving the 'handshake' family", id);
     family.family_id = static_cast<std::uint16_t>(id);
     int group = genl_ctrl_resolve_grp(sk, proto::kFamilyName, proto::kMulticastGroupTlshd);
-    if (group < 0) {
-        return make_error(ErrorCause::kNetlink, "the 'handshake' family has no 'tlshd' group: " +
-                                                    std::string(nl_geterror(group)));
+    if (group == -NLE_OBJ_NOTFOUND) {
+        return make_error(ErrorCause::kUnsupportedKernel,
+                          "the kernel's 'handshake' family has no 'tlshd' group");
     }
+    if (group < 0) return discovery_error("netlink: resolving the 'tlshd' group", group);
     family.tlshd_group = static_cast<std::uint32_t>(group);
 
     // Ask the controller which attributes DONE accepts. Never probe by sending a DONE: the
@@ -87,7 +109,7 @@ Result<KernelFamily> discover_kernel_family() {
     auto request = build_done_policy_request(GENL_ID_CTRL, sequence, nl_socket_get_local_port(sk),
                                              proto::kFamilyName);
     if (int rc = nl_sendto(sk, request.data(), request.size()); rc < 0)
-        return netlink_error("netlink: policy query", rc);
+        return discovery_error("netlink: DONE policy query", rc);
     timeval timeout{2, 0};
     setsockopt(nl_socket_get_fd(sk), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     DonePolicyReader reader;
@@ -97,7 +119,15 @@ Result<KernelFamily> discover_kernel_family() {
         ssize_t length = recv(nl_socket_get_fd(sk), buffer.data(), buffer.size(), 0);
         if (length < 0) {
             if (errno == EINTR) continue;
-            break;  // timeout or error: keep the defaults, say so in describe()
+            // The controller always answers, with the policy or with an error (a kernel without
+            // per-op policy dumps): silence is a lost answer, and a guess could send DONE
+            // attributes this kernel refuses. Ask again.
+            return make_error(
+                ErrorCause::kNetlink,
+                errno == EAGAIN || errno == EWOULDBLOCK
+                    ? std::string("netlink: no answer to the DONE policy query "
+                                  "within 2 s")
+                    : std::string("netlink: DONE policy query: ") + std::strerror(errno));
         }
         for (const auto& message : split_messages(as_span(buffer, length), GENL_ID_CTRL)) {
             const auto* header = reinterpret_cast<const nlmsghdr*>(message.bytes.data());

@@ -16,8 +16,8 @@ struct StatusRow {
 // consumer may retry"); unknown_psk_identity is EKEYREJECTED so NVMe can drop a stale PSK;
 // local problems are EIO; a non-TCP socket is EOPNOTSUPP. Missing credentials are a local
 // configuration fault, reported as EIO like tlshd; ENOKEY would be remapped to EACCES by the NFS
-// client anyway and has no consumer that acts on it. Config, bus and netlink causes end no
-// handshake and have no row: should one reach a job, it is a local fault (EIO).
+// client anyway and has no consumer that acts on it. Config, bus, netlink and kernel-support causes
+// end no handshake and have no row: should one reach a job, it is a local fault (EIO).
 constexpr StatusRow kStatusTable[] = {
     {ErrorCause::kAuthentication, EACCES},
     {ErrorCause::kProtocol, EACCES},

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "service/daemon.h"
 
+#include <linux/capability.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -24,6 +27,14 @@ void raise_open_file_limit(unsigned workers, const config::Config& config) {
     if (setrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur < wanted)
         log::warning("the open-file limit is below the " + std::to_string(wanted) +
                      " fds the workers can hold at max_handshakes_per_worker; raise LimitNOFILE");
+}
+
+// CAP_NET_ADMIN in the effective set, asked of the kernel (no libcap for one bit).
+bool has_net_admin() {
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+    if (syscall(SYS_capget, &header, data) != 0) return false;
+    return (data[CAP_NET_ADMIN / 32].effective & (1u << (CAP_NET_ADMIN % 32))) != 0;
 }
 
 }  // namespace
@@ -61,26 +72,29 @@ Daemon::Daemon(std::string config_path) : config_path_(std::move(config_path)) {
 
 Daemon::~Daemon() { stop(); }
 
-Result<void> Daemon::start() {
+Result<void> Daemon::start(const BackoffWait& wait) {
     auto generation = build_generation(config_path_, log_engine_note);
     if (!generation) return generation.error();
     log_config_warnings(generation.value()->config);
     log::set_loglevel(generation.value()->config.loglevel);
     if (auto linked = generation.value()->keys->link_consumer_keyrings(); !linked)
         return linked.error();
+    facilities_.keyrings = "ok";
     context_.generation.set(generation.value());
 
-    auto family = netlink::discover_kernel_family();
-    if (!family) {
-        kernel_unsupported_ = true;
-        return family.error();
-    }
+    auto family = discover_with_backoff(netlink::discover_kernel_family, wait);
+    if (!family) return family.error();
+    facilities_.family = family.value();
+    facilities_.ktls = ktls::probe_tls_ulp();
+    facilities_.net_admin = has_net_admin();
+    log::info("kernel: " + describe_facilities(facilities_));
+    if (auto usable = require_facilities(facilities_); !usable) return usable.error();
     context_.family = family.value();
-    log::info("kernel: " + context_.family.describe());
 
     unsigned count = generation.value()->config.workers;
     if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
     raise_open_file_limit(count, generation.value()->config);
+    context_.liveness.reset(count);
     for (unsigned i = 0; i < count; ++i) {
         auto worker = std::make_unique<workers::Worker>(static_cast<int>(i), context_);
         if (auto opened = worker->open(); !opened) return opened.error();
@@ -125,7 +139,8 @@ void Daemon::stop() {
 std::string Daemon::status_line() const {
     auto counters = context_.registry.counters();
     return "in flight " + std::to_string(counters.in_flight) + ", succeeded " +
-           std::to_string(counters.succeeded) + ", failed " + std::to_string(counters.failed);
+           std::to_string(counters.succeeded) + ", failed " + std::to_string(counters.failed) +
+           "; " + describe_facilities(facilities_);
 }
 
 }  // namespace handshaked

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "service/self_check.h"
 #include "service/workers/worker.h"
 
 namespace handshaked {
@@ -24,8 +25,10 @@ public:
     explicit Daemon(std::string config_path);
     ~Daemon();
 
-    // Load the configuration, find the kernel's family, open and start the workers.
-    Result<void> start();
+    // Load the configuration, check the kernel's facilities (waiting out transient netlink
+    // errors with wait), open and start the workers. A kUnsupportedKernel error means this kernel
+    // cannot serve (no family or no kTLS); kShuttingDown that wait gave up.
+    Result<void> start(const BackoffWait& wait);
     // Re-read the configuration; on any error the running one stays and the error is returned.
     // SIGHUP (main thread) and D-Bus Reload() (the bus thread) may call it at once: one at a time.
     Result<void> reload();
@@ -36,15 +39,15 @@ public:
     const std::string& config_path() const { return config_path_; }
     std::size_t worker_count() const { return workers_.size(); }
     std::string status_line() const;
-    // start() failed because the kernel has no usable handshake family.
-    bool kernel_unsupported() const { return kernel_unsupported_; }
+    // What start() found, one facility after the other (STATUS=, KernelSupport).
+    std::string facilities() const { return describe_facilities(facilities_); }
 
 private:
     std::string config_path_;
     ServiceState context_;
     std::vector<std::unique_ptr<workers::Worker>> workers_;
     std::vector<std::thread> threads_;
-    bool kernel_unsupported_ = false;
+    KernelFacilities facilities_;
     std::mutex reload_mutex_;  // serialises reload(): building, linking keyrings, the swap
 };
 

@@ -10,6 +10,8 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -18,6 +20,7 @@
 #include "service/check_config.h"
 #include "service/daemon.h"
 #include "service/log/log.h"
+#include "service/registry/liveness.h"
 #include "service/tls/wolfssl/wolfssl_engine.h"
 
 #ifndef HANDSHAKED_VERSION
@@ -26,7 +29,8 @@
 
 namespace {
 
-// Exit status when the running kernel has no 'handshake' family (RestartPreventExitStatus=).
+// Exit status when the running kernel has no 'handshake' family or no kTLS
+// (RestartPreventExitStatus=).
 constexpr int kExitNoKernelSupport = 3;
 
 // The agent's version and the TLS library it was built with (statically linked, so the one
@@ -100,14 +104,34 @@ int main(int argc, char** argv) {
     signal(SIGPIPE, SIG_IGN);
     int signal_fd = signalfd(-1, &signals, SFD_CLOEXEC);
 
+    const double start_time_unix_s =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     handshaked::Daemon daemon(config_path);
-    if (auto started = daemon.start(); !started) {
-        handshaked::log::error(started.error().message);
+    // A transient netlink error at start-up is waited out, visibly; SIGTERM ends the wait.
+    auto wait_before_retry = [signal_fd](std::chrono::milliseconds delay,
+                                         const handshaked::Error& why) {
+        handshaked::log::warning(why.message + "; trying again in " +
+                                 std::to_string(delay.count()) + " ms");
+        sd_notifyf(0, "STATUS=waiting for the kernel: %s", why.message.c_str());
+        pollfd fds{signal_fd, POLLIN, 0};
+        if (poll(&fds, 1, static_cast<int>(delay.count())) <= 0) return true;
+        signalfd_siginfo info{};
+        if (read(signal_fd, &info, sizeof info) != sizeof info) return true;
+        return info.ssi_signo == SIGHUP || info.ssi_signo == SIGUSR1;  // nothing to reload yet
+    };
+    if (auto started = daemon.start(wait_before_retry); !started) {
+        const auto& error = started.error();
+        if (error.cause == handshaked::ErrorCause::kShuttingDown) {
+            handshaked::log::info(error.message);
+            return 0;
+        }
+        handshaked::log::error(error.message);
         if (!handshaked::log::to_stderr_enabled())
-            std::fprintf(stderr, "handshaked: %s\n", started.error().message.c_str());
-        sd_notifyf(0, "STATUS=failed: %s", started.error().message.c_str());
-        // A kernel without the upcall will not grow one: the unit does not restart on this code.
-        return daemon.kernel_unsupported() ? kExitNoKernelSupport : 1;
+            std::fprintf(stderr, "handshaked: %s\n", error.message.c_str());
+        sd_notifyf(0, "STATUS=failed: %s", error.message.c_str());
+        // A kernel without the upcall or kTLS will not grow one: the unit does not restart on
+        // this code.
+        return error.cause == handshaked::ErrorCause::kUnsupportedKernel ? kExitNoKernelSupport : 1;
     }
 
     // SIGHUP and D-Bus Reload() do the same: tell systemd, swap the configuration generation (or
@@ -118,26 +142,58 @@ int main(int argc, char** argv) {
         sd_notify(0, "READY=1");
         return reloaded;
     };
+    // The watchdog's limits: a worker that makes no progress, or leaves a deadline unanswered,
+    // for half the interval stops the pings, and systemd restarts the service after the rest.
+    std::uint64_t watchdog_usec = 0;
+    const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
+    handshaked::registry::LivenessLimits liveness_limits;
+    if (watchdog) {
+        const auto half = std::chrono::milliseconds(watchdog_usec / 2000);
+        liveness_limits.stalled_turn = half;
+        liveness_limits.deadline_grace = half;
+    }
+    const int tick_ms =
+        watchdog ? static_cast<int>(std::max<std::uint64_t>(watchdog_usec / 4000, 100)) : 1000;
+
     // D-Bus is for observing; the service works without a system bus (early boot, initramfs).
-    handshaked::bus::BusInfo bus_info{
-        version_text(), daemon.context().family.describe(), daemon.config_path(),
-        static_cast<unsigned>(daemon.worker_count()),
-        [&daemon] { return daemon.context().generation.get()->config.read_group; }};
+    handshaked::bus::BusInfo bus_info;
+    bus_info.version = version_text();
+    bus_info.kernel_support = daemon.facilities();
+    bus_info.config_path = daemon.config_path();
+    bus_info.workers = static_cast<unsigned>(daemon.worker_count());
+    bus_info.read_group = [&daemon] {
+        return daemon.context().generation.get()->config.read_group;
+    };
+    bus_info.liveness = &daemon.context().liveness;
+    bus_info.liveness_limits = liveness_limits;
+    bus_info.agent_version = HANDSHAKED_VERSION;
+    bus_info.tls_library = handshaked::tls::wolfssl_version();
+    bus_info.start_time_unix_s = start_time_unix_s;
     auto bus =
         handshaked::bus::AgentBus::start(daemon.context().registry, bus_info, reload_service);
     if (!bus) handshaked::log::warning(bus.error().message + " (continuing without D-Bus)");
     sd_notifyf(0, "READY=1\nSTATUS=%s", daemon.status_line().c_str());
 
-    std::uint64_t watchdog_usec = 0;
-    const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
-    const int tick_ms =
-        watchdog ? static_cast<int>(std::max<std::uint64_t>(watchdog_usec / 3000, 100)) : 1000;
     std::string last_status;
+    std::string last_fault;
     for (;;) {
         pollfd fds{signal_fd, POLLIN, 0};
         int ready = poll(&fds, 1, tick_ms);
-        if (watchdog) sd_notify(0, "WATCHDOG=1");
-        if (auto status = daemon.status_line(); status != last_status) {
+        const auto verdict = handshaked::registry::judge_liveness(
+            daemon.context().liveness.pulses(), handshaked::job::Clock::now(), liveness_limits);
+        if (verdict.healthy && watchdog) sd_notify(0, "WATCHDOG=1");
+        if (verdict.reason != last_fault) {
+            if (!verdict.healthy)
+                handshaked::log::error(
+                    "watchdog: " + verdict.reason +
+                    (watchdog ? "; no longer telling systemd we are alive" : std::string()));
+            else
+                handshaked::log::info("watchdog: every worker is turning again");
+            last_fault = verdict.reason;
+        }
+        auto status = daemon.status_line();
+        if (!verdict.healthy) status = "wedged: " + verdict.reason;
+        if (status != last_status) {
             sd_notifyf(0, "STATUS=%s", status.c_str());
             last_status = status;
         }

@@ -13,6 +13,7 @@
 #include "netlink/genl_socket.h"
 #include "service/config/config.h"
 #include "service/keys/keyutils_key_store.h"
+#include "service/registry/liveness.h"
 #include "service/registry/registry.h"
 #include "service/tls/engine.h"
 
@@ -47,6 +48,7 @@ struct ServiceState {
     netlink::KernelFamily family;
     CurrentGeneration generation;
     registry::Registry registry;
+    registry::LivenessBoard liveness;  // sized by the daemon before the workers start
     keys::RequestKeyringLinks keyring_links;
     std::atomic<std::uint64_t> next_job_id{1};
 };

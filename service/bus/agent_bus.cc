@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "service/log/log.h"
+#include "service/registry/metrics.h"
 
 namespace handshaked::bus {
 namespace {
@@ -265,6 +266,30 @@ int method_list(sd_bus_message* message, void* userdata, sd_bus_error* error) {
     return r;
 }
 
+int method_metrics(sd_bus_message* message, void* userdata, sd_bus_error* error) {
+    Impl* impl = impl_of(userdata);
+    if (!impl->may_read(message, error)) return -EACCES;
+    const char* format_name = nullptr;
+    int r = sd_bus_message_read(message, "s", &format_name);
+    if (r < 0) return r;
+    auto format = registry::parse_metrics_format(format_name);
+    if (!format) {
+        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                 "unknown metrics format '%s' (openmetrics or prometheus)",
+                                 format_name);
+    }
+    registry::MetricsSnapshot snapshot;
+    snapshot.counters = impl->registry.counters();
+    if (impl->info.liveness) snapshot.workers = impl->info.liveness->pulses();
+    snapshot.limits = impl->info.liveness_limits;
+    snapshot.now = job::Clock::now();
+    snapshot.version = impl->info.agent_version;
+    snapshot.tls_library = impl->info.tls_library;
+    snapshot.start_time_unix_s = impl->info.start_time_unix_s;
+    const std::string text = registry::format_metrics(snapshot, *format);
+    return sd_bus_reply_method_return(message, "s", text.c_str());
+}
+
 // PropertiesChanged names what changed without the values: signals reach every listener on the
 // bus, and the values are for root and the read group only (they fetch them with Get).
 constexpr auto kEmits = SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION;
@@ -296,6 +321,7 @@ const sd_bus_vtable kVtable[] = {
                     SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
     SD_BUS_METHOD("Reload", "", "", method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD("ListHandshakes", "", kHistory, method_list, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD("Metrics", "s", "s", method_metrics, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_SIGNAL("HandshakeCompleted", "tud", 0),
     SD_BUS_VTABLE_END,
 };

@@ -10,6 +10,7 @@
 
 #include "base/result.h"
 #include "service/bus/agent1_api.h"
+#include "service/registry/liveness.h"
 #include "service/registry/registry.h"
 
 namespace handshaked::bus {
@@ -22,6 +23,12 @@ struct BusInfo {
     // Besides root, the group that may read properties and history. Asked on every access, so
     // a reload that changes it applies at once.
     std::function<std::string()> read_group;
+    // For Metrics(): the workers' pulses as the watchdog judges them, and the build.
+    const registry::LivenessBoard* liveness = nullptr;
+    registry::LivenessLimits liveness_limits;
+    std::string agent_version;  // "0.1.0"
+    std::string tls_library;
+    double start_time_unix_s = 0;
 };
 
 class AgentBus {

@@ -6,6 +6,19 @@
 
 namespace handshaked::registry {
 
+void LatencyHistogram::add(double seconds) {
+    const auto bound = std::lower_bound(kUpperBoundsSeconds.begin(), kUpperBoundsSeconds.end(),
+                                        seconds);  // the first bound >= seconds: "le" holds
+    ++counts[static_cast<std::size_t>(bound - kUpperBoundsSeconds.begin())];
+    sum_seconds += seconds;
+}
+
+std::uint64_t LatencyHistogram::total() const {
+    std::uint64_t all = 0;
+    for (auto count : counts) all += count;
+    return all;
+}
+
 Registry::Registry() : history_(kHistorySize), latencies_(kLatencyWindow) {
     // Typical sizes, so that a slot's first use by a worker does not allocate.
     for (auto& slot : history_) {
@@ -41,9 +54,12 @@ void Registry::job_finished(const CompletedHandshake& completed) {
         std::lock_guard lock(mutex_);
         pending_.erase(completed.id);
         counters_.in_flight = pending_.size();
+        const double seconds = completed.duration_ms / 1000.0;
         if (completed.status == 0) {
             ++counters_.succeeded;
+            counters_.succeeded_latency.add(seconds);
         } else {
+            counters_.failed_latency.add(seconds);
             ++counters_.failed;
             ++counters_.failed_by_status[completed.status];
             if (completed.failure == ErrorCause::kTimeout) ++counters_.timed_out;

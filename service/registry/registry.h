@@ -35,6 +35,20 @@ struct CompletedHandshake {
     int worker = 0;
 };
 
+// Handshake durations in fixed buckets, so a scraper can aggregate a fleet (percentiles of
+// percentiles cannot be). The bounds span loopback on real hardware (~1 ms) to the consumers'
+// default deadline (10 s); counts are per bucket here and cumulative only in the output.
+struct LatencyHistogram {
+    static constexpr std::array<double, 13> kUpperBoundsSeconds = {
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+    // One count per bound, and the last one for everything above the largest bound.
+    std::array<std::uint64_t, kUpperBoundsSeconds.size() + 1> counts{};
+    double sum_seconds = 0;
+
+    void add(double seconds);
+    std::uint64_t total() const;
+};
+
 struct Counters {
     std::uint64_t accepted = 0;
     std::uint64_t succeeded = 0;
@@ -47,7 +61,9 @@ struct Counters {
     std::map<std::uint32_t, std::uint64_t> failed_by_status;  // errno -> count
     double latency_p50_ms = 0;
     double latency_p99_ms = 0;
-    std::uint64_t latency_window = 0;  // how many completions p50/p99 cover
+    std::uint64_t latency_window = 0;    // how many completions p50/p99 cover
+    LatencyHistogram succeeded_latency;  // since start, unlike the window above
+    LatencyHistogram failed_latency;
 };
 
 class Registry {

@@ -99,6 +99,9 @@ unsigned Worker::capacity() const {
 }
 
 void Worker::run() {
+    // "hsd-worker-N" in top -H, ps -L and /proc/PID/task/*/comm (15 characters at most).
+    pthread_setname_np(pthread_self(), ("hsd-worker-" + std::to_string(index_)).c_str());
+    context_.liveness.progress(index_, job::Clock::now());
     // Requests that queued while no agent was running (restart, crash) have had no READY for
     // us: take them now.
     if (drain_requests() > 0) {
@@ -107,7 +110,12 @@ void Worker::run() {
     }
     epoll_event events[kMaxEvents];
     while (!stopping_) {
+        // The watchdog judges from this whether the loop still turns (registry/liveness.h).
+        context_.liveness.waiting(
+            index_, static_cast<std::uint32_t>(jobs_.size()),
+            deadlines_.empty() ? std::nullopt : std::optional(deadlines_.begin()->first));
         int count = epoll_wait(epoll_.get(), events, kMaxEvents, epoll_timeout_ms());
+        context_.liveness.progress(index_, job::Clock::now());
         if (count < 0 && errno != EINTR) {
             log::error(std::string("worker: epoll_wait: ") + std::strerror(errno));
             break;
@@ -135,6 +143,7 @@ void Worker::run() {
                 auto entry = jobs_.find(fd);
                 if (entry == jobs_.end()) continue;
                 apply(fd, entry->second.job->on_io_ready());
+                context_.liveness.progress(index_, job::Clock::now());
             }
         }
         expire_deadlines();
@@ -151,6 +160,7 @@ void Worker::run() {
             apply(fd, jobs_.begin()->second.job->on_shutdown());
         }
     }
+    context_.liveness.exited(index_);
 }
 
 void Worker::release_idle_memory() {
@@ -167,6 +177,7 @@ int Worker::drain_requests() {
             return accepted;
         }
         ++accepted;
+        context_.liveness.progress(index_, job::Clock::now());
     }
     // At capacity: ACCEPT again when a job finishes.
     return accepted;

@@ -27,7 +27,7 @@ TEST(StatusTable, MatchesTheKernelConsumersContract) {
 TEST(StatusTable, EveryCauseHasADistinctNameAndSuccessIsOk) {
     std::set<std::string_view> names{failure_name(std::nullopt)};
     EXPECT_EQ(failure_name(std::nullopt), "ok");
-    for (int i = 1; i <= static_cast<int>(ErrorCause::kNetlink); ++i) {
+    for (int i = 1; i <= static_cast<int>(kLastErrorCause); ++i) {
         auto name = cause_name(static_cast<ErrorCause>(i));
         EXPECT_FALSE(name.empty());
         EXPECT_TRUE(names.insert(name).second) << name;
@@ -35,7 +35,7 @@ TEST(StatusTable, EveryCauseHasADistinctNameAndSuccessIsOk) {
 }
 
 TEST(StatusTable, OnlySuccessIsZero) {
-    for (int i = 1; i <= static_cast<int>(ErrorCause::kNetlink); ++i)
+    for (int i = 1; i <= static_cast<int>(kLastErrorCause); ++i)
         EXPECT_NE(done_status(static_cast<ErrorCause>(i)), 0u)
             << cause_name(static_cast<ErrorCause>(i));
 }
@@ -46,6 +46,7 @@ TEST(StatusTable, CausesOutsideAHandshakeWouldBeALocalFault) {
     EXPECT_EQ(done_status(ErrorCause::kConfig), static_cast<std::uint32_t>(EIO));
     EXPECT_EQ(done_status(ErrorCause::kBus), static_cast<std::uint32_t>(EIO));
     EXPECT_EQ(done_status(ErrorCause::kNetlink), static_cast<std::uint32_t>(EIO));
+    EXPECT_EQ(done_status(ErrorCause::kUnsupportedKernel), static_cast<std::uint32_t>(EIO));
 }
 
 }  // namespace

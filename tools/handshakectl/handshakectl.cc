@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // handshakectl: look at and steer a running handshaked over D-Bus (org.handshaked.Agent1).
 //   handshakectl [--json] status | list | history | stats | reload
+//   handshakectl metrics [--format openmetrics|prometheus] [--output FILE]
 //   handshakectl check-config [FILE]   (runs handshaked --check-config; needs no daemon)
 // Exit codes: 0 ok, 1 the daemon refused or failed the request, 2 usage, 3 handshaked is not
 // reachable on the system bus, 4 access denied.
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <systemd/sd-bus.h>
 #include <unistd.h>
 
@@ -298,6 +301,48 @@ int command_reload(sd_bus* bus) {
     return kOk;
 }
 
+// FILE is replaced whole or not at all: a scraper (node_exporter's textfile collector) never
+// reads half a file. The temporary file is in FILE's directory, so the rename is atomic.
+int write_atomically(const std::string& path, const std::string& text) {
+    std::string temporary = path + ".XXXXXX";
+    int fd = mkstemp(temporary.data());
+    if (fd < 0) {
+        std::fprintf(stderr, "handshakectl: cannot create %s: %s\n", temporary.c_str(),
+                     std::strerror(errno));
+        return kFailed;
+    }
+    bool written = fchmod(fd, 0644) == 0;
+    for (std::size_t done = 0; written && done < text.size();) {
+        ssize_t n = write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        written = n > 0;
+        if (written) done += static_cast<std::size_t>(n);
+    }
+    written = written && fsync(fd) == 0;
+    written = close(fd) == 0 && written;
+    if (!written || rename(temporary.c_str(), path.c_str()) != 0) {
+        std::fprintf(stderr, "handshakectl: cannot write %s: %s\n", path.c_str(),
+                     std::strerror(errno));
+        unlink(temporary.c_str());
+        return kFailed;
+    }
+    return kOk;
+}
+
+int command_metrics(sd_bus* bus, const std::string& format, const std::string& output) {
+    BusError error;
+    Message reply;
+    int r = sd_bus_call_method(bus, kService, kPath, kInterface, "Metrics", &error.e, &reply.m, "s",
+                               format.c_str());
+    if (r < 0) return exit_for(error, r);
+    const char* text = nullptr;
+    r = sd_bus_message_read(reply.m, "s", &text);
+    if (r < 0) return exit_for(error, r);
+    if (!output.empty()) return write_atomically(output, text);
+    std::fputs(text, stdout);
+    return std::fflush(stdout) == 0 ? kOk : kFailed;
+}
+
 void usage(FILE* out) {
     std::fprintf(
         out,
@@ -307,6 +352,9 @@ void usage(FILE* out) {
         "  history  recently completed handshakes\n"
         "  stats    counters only\n"
         "  reload   re-read the configuration (as SIGHUP)\n"
+        "  metrics [--format openmetrics|prometheus] [--output FILE]\n"
+        "           counters, failures by status, latency histograms and worker state for a\n"
+        "           scraper (default OpenMetrics); --output replaces FILE atomically\n"
         "  check-config [FILE]  vet FILE (default: the file handshaked would read) with\n"
         "           handshaked --check-config; exit 0 if a start or reload would accept it\n"
         "exit: 0 ok, 1 refused/failed, 2 usage, 3 handshaked not reachable, 4 access denied\n");
@@ -327,10 +375,14 @@ int main(int argc, char** argv) {
     }
     bool json = false;
     std::string command;
+    std::string metrics_format = "openmetrics";
+    std::string metrics_output;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
         if (arg == "--json")
             json = true;
+        else if (command == "metrics" && (arg == "--format" || arg == "--output") && i + 1 < argc)
+            (arg == "--format" ? metrics_format : metrics_output) = argv[++i];
         else if (arg == "-h" || arg == "--help") {
             usage(stdout);
             return kOk;
@@ -342,8 +394,9 @@ int main(int argc, char** argv) {
         }
     }
     if (command.empty()) command = "status";
-    if (command != "status" && command != "list" && command != "history" && command != "stats" &&
-        command != "reload") {
+    if ((command != "status" && command != "list" && command != "history" && command != "stats" &&
+         command != "reload" && command != "metrics") ||
+        (command == "metrics" && json)) {
         usage(stderr);
         return kUsage;
     }
@@ -357,5 +410,6 @@ int main(int argc, char** argv) {
     if (command == "stats") return command_status(bus.bus, json, true);
     if (command == "list") return command_list(bus.bus, json);
     if (command == "history") return command_history(bus.bus, json);
+    if (command == "metrics") return command_metrics(bus.bus, metrics_format, metrics_output);
     return command_reload(bus.bus);
 }
