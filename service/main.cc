@@ -106,6 +106,19 @@ int main(int argc, char** argv) {
 
     const double start_time_unix_s =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    // The watchdog's limits: a worker that makes no progress, or leaves a deadline unanswered,
+    // for half the interval stops the pings, and systemd restarts the service after the rest.
+    std::uint64_t watchdog_usec = 0;
+    const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
+    handshaked::registry::LivenessLimits liveness_limits;
+    if (watchdog) {
+        const auto half = std::chrono::milliseconds(watchdog_usec / 2000);
+        liveness_limits.stalled_turn = half;
+        liveness_limits.deadline_grace = half;
+    }
+    const int tick_ms =
+        watchdog ? static_cast<int>(std::max<std::uint64_t>(watchdog_usec / 4000, 100)) : 1000;
+
     handshaked::Daemon daemon(config_path);
     // A transient netlink error at start-up is waited out, visibly; SIGTERM ends the wait.
     auto wait_before_retry = [signal_fd](std::chrono::milliseconds delay,
@@ -119,6 +132,7 @@ int main(int argc, char** argv) {
         if (read(signal_fd, &info, sizeof info) != sizeof info) return true;
         return info.ssi_signo == SIGHUP || info.ssi_signo == SIGUSR1;  // nothing to reload yet
     };
+    daemon.context().liveness_limits = liveness_limits;  // the workers' heartbeat
     if (auto started = daemon.start(wait_before_retry); !started) {
         const auto& error = started.error();
         if (error.cause == handshaked::ErrorCause::kShuttingDown) {
@@ -142,19 +156,6 @@ int main(int argc, char** argv) {
         sd_notify(0, "READY=1");
         return reloaded;
     };
-    // The watchdog's limits: a worker that makes no progress, or leaves a deadline unanswered,
-    // for half the interval stops the pings, and systemd restarts the service after the rest.
-    std::uint64_t watchdog_usec = 0;
-    const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
-    handshaked::registry::LivenessLimits liveness_limits;
-    if (watchdog) {
-        const auto half = std::chrono::milliseconds(watchdog_usec / 2000);
-        liveness_limits.stalled_turn = half;
-        liveness_limits.deadline_grace = half;
-    }
-    const int tick_ms =
-        watchdog ? static_cast<int>(std::max<std::uint64_t>(watchdog_usec / 4000, 100)) : 1000;
-
     // D-Bus is for observing; the service works without a system bus (early boot, initramfs).
     handshaked::bus::BusInfo bus_info;
     bus_info.version = version_text();

@@ -48,7 +48,8 @@ struct ServiceState {
     netlink::KernelFamily family;
     CurrentGeneration generation;
     registry::Registry registry;
-    registry::LivenessBoard liveness;  // sized by the daemon before the workers start
+    registry::LivenessBoard liveness;          // sized by the daemon before the workers start
+    registry::LivenessLimits liveness_limits;  // the watchdog's; set before the workers start
     keys::RequestKeyringLinks keyring_links;
     std::atomic<std::uint64_t> next_job_id{1};
 };

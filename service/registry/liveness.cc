@@ -26,9 +26,11 @@ std::string worker_fault(const WorkerPulse& pulse, job::Clock::time_point now,
                          const LivenessLimits& limits, bool stopping) {
     const std::string who = "worker " + std::to_string(pulse.worker);
     if (pulse.exited) return stopping ? std::string() : who + " has stopped serving";
-    if (pulse.busy && now - pulse.last_progress > limits.stalled_turn)
-        return who + " has made no progress for " + seconds_text(now - pulse.last_progress) + " (" +
-               std::to_string(pulse.jobs) + " jobs)";
+    if (now - pulse.last_progress > limits.stalled_turn)
+        return who + " has not turned its event loop for " +
+               seconds_text(now - pulse.last_progress) + " (" +
+               (pulse.busy ? "busy" : "in epoll_wait") + ", " + std::to_string(pulse.jobs) +
+               " jobs)";
     if (pulse.earliest_deadline && now - *pulse.earliest_deadline > limits.deadline_grace)
         return who + " is " + seconds_text(now - *pulse.earliest_deadline) +
                " past the deadline of a handshake it holds";

@@ -21,7 +21,8 @@ namespace handshaked::registry {
 // One worker as an observer sees it.
 struct WorkerPulse {
     int worker = 0;
-    // Out of epoll_wait since its last progress (a turn began, an event or request was handled).
+    // Out of epoll_wait since its last progress (a turn began, an event or request was handled);
+    // only for the metrics: waiting or busy, no progress for too long is a fault.
     bool busy = false;
     job::Clock::time_point last_progress{};
     // The earliest deadline among the worker's jobs when it last went to wait.
@@ -31,10 +32,14 @@ struct WorkerPulse {
 };
 
 struct LivenessLimits {
-    // Longest a worker may go without progress while out of epoll_wait.
+    // Longest a worker may go without an event-loop turn or other progress, waiting or not:
+    // idle workers wake every heartbeat() to show they still turn.
     std::chrono::milliseconds stalled_turn{10'000};
     // How long past a job's deadline the worker may take to answer it.
     std::chrono::milliseconds deadline_grace{10'000};
+
+    // How often an idle worker wakes: a third of the limit, so a late wake-up is no fault.
+    std::chrono::milliseconds heartbeat() const { return stalled_turn / 3; }
 };
 
 struct LivenessVerdict {

@@ -354,14 +354,20 @@ void Worker::expire_deadlines() {
 }
 
 int Worker::epoll_timeout_ms() const {
-    if (jobs_.empty()) return idle_memory_released_ ? -1 : kIdleReleaseMs;
-    if (deadlines_.empty() && delayed_done_.empty()) return -1;
+    // Never longer than the heartbeat: a worker that stops turning, idle or not, must be seen
+    // (registry/liveness.h), and one blocked for good would look the same as an idle one.
+    const long long heartbeat = context_.liveness_limits.heartbeat().count();
+    if (jobs_.empty()) {
+        return static_cast<int>(
+            idle_memory_released_ ? heartbeat : std::min<long long>(kIdleReleaseMs, heartbeat));
+    }
     auto earliest = job::Clock::time_point::max();
     if (!deadlines_.empty()) earliest = deadlines_.begin()->first;
     if (!delayed_done_.empty()) earliest = std::min(earliest, delayed_done_.begin()->first);
+    if (earliest == job::Clock::time_point::max()) return static_cast<int>(heartbeat);
     auto wait =
         std::chrono::duration_cast<std::chrono::milliseconds>(earliest - job::Clock::now()).count();
-    return static_cast<int>(std::clamp<long long>(wait + 1, 0, 60'000));
+    return static_cast<int>(std::clamp<long long>(wait + 1, 0, heartbeat));
 }
 
 }  // namespace handshaked::workers

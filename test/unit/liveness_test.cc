@@ -14,17 +14,37 @@ using std::chrono::seconds;
 
 const LivenessLimits kLimits{milliseconds(2000), milliseconds(1000)};
 
-TEST(Liveness, IdleWorkersAreHealthyHoweverLongTheyWait) {
+TEST(Liveness, IdleWorkersThatWakeEveryHeartbeatAreHealthy) {
     LivenessBoard board;
     board.reset(2);
     const auto start = job::Clock::now();
+    EXPECT_EQ(kLimits.heartbeat(), milliseconds(666));
+    for (int beat = 0; beat <= 100; ++beat) {
+        const auto now = start + beat * kLimits.heartbeat();
+        for (int worker : {0, 1}) {
+            board.progress(worker, now);
+            board.waiting(worker, 0, std::nullopt);
+        }
+        auto verdict = judge_liveness(board.pulses(), now + kLimits.heartbeat(), kLimits);
+        ASSERT_TRUE(verdict.healthy) << verdict.reason;
+        EXPECT_EQ(verdict.reason, "");
+    }
+}
+
+TEST(Liveness, AWorkerStuckInEpollWaitIsWedgedEvenWithoutJobs) {
+    // Stopped (or blocked) while idle: READYs for it would go unanswered.
+    LivenessBoard board;
+    board.reset(1);
+    const auto start = job::Clock::now();
     board.progress(0, start);
     board.waiting(0, 0, std::nullopt);
-    board.progress(1, start);
-    board.waiting(1, 0, std::nullopt);
-    auto verdict = judge_liveness(board.pulses(), start + seconds(3600), kLimits);
-    EXPECT_TRUE(verdict.healthy) << verdict.reason;
-    EXPECT_EQ(verdict.reason, "");
+    EXPECT_TRUE(judge_liveness(board.pulses(), start + milliseconds(1900), kLimits).healthy);
+    auto verdict = judge_liveness(board.pulses(), start + milliseconds(2100), kLimits);
+    EXPECT_FALSE(verdict.healthy);
+    EXPECT_NE(verdict.reason.find(
+                  "worker 0 has not turned its event loop for 2.1 s (in epoll_wait, 0 jobs)"),
+              std::string::npos)
+        << verdict.reason;
 }
 
 TEST(Liveness, BusyWorkerThatKeepsProgressingIsHealthy) {
@@ -39,13 +59,14 @@ TEST(Liveness, BusyWorkerWithoutProgressIsWedged) {
     LivenessBoard board;
     board.reset(2);
     const auto start = job::Clock::now();
-    board.progress(0, start);
+    board.progress(1, start);                       // and never again
+    board.progress(0, start + milliseconds(1500));  // worker 0's heartbeat
     board.waiting(0, 0, std::nullopt);
-    board.progress(1, start);  // and never again
     EXPECT_TRUE(judge_liveness(board.pulses(), start + milliseconds(2000), kLimits).healthy);
     auto verdict = judge_liveness(board.pulses(), start + milliseconds(2500), kLimits);
     EXPECT_FALSE(verdict.healthy);
-    EXPECT_NE(verdict.reason.find("worker 1 has made no progress for 2.5 s"), std::string::npos)
+    EXPECT_NE(verdict.reason.find("worker 1 has not turned its event loop for 2.5 s (busy"),
+              std::string::npos)
         << verdict.reason;
     EXPECT_EQ(verdict.reason.find("worker 0"), std::string::npos) << verdict.reason;
 }
@@ -57,9 +78,11 @@ TEST(Liveness, WaitingPastAHeldDeadlineIsWedged) {
     board.reset(1);
     const auto start = job::Clock::now();
     board.progress(0, start);
-    board.waiting(0, 3, start + seconds(10));
-    EXPECT_TRUE(judge_liveness(board.pulses(), start + milliseconds(10'900), kLimits).healthy);
-    auto verdict = judge_liveness(board.pulses(), start + milliseconds(11'500), kLimits);
+    board.waiting(0, 3, start + seconds(9));
+    board.progress(0, start + seconds(10));  // the heartbeat came, and the deadline stayed
+    board.waiting(0, 3, start + seconds(9));
+    EXPECT_TRUE(judge_liveness(board.pulses(), start + milliseconds(9'900), kLimits).healthy);
+    auto verdict = judge_liveness(board.pulses(), start + milliseconds(10'500), kLimits);
     EXPECT_FALSE(verdict.healthy);
     EXPECT_NE(verdict.reason.find("worker 0 is 1.5 s past the deadline"), std::string::npos)
         << verdict.reason;

@@ -242,6 +242,14 @@ jq_check() {
         fail "$what: jq '$filter' gave '$(echo "$out" | head -c 300)'"; fi
 }
 
+# validate_metrics_file FORMAT FILE EXPECTATION...: FILE parses with python3-prometheus-client's
+# FORMAT parser (openmetrics|prometheus) and has those sample values (see validate-metrics).
+validate_metrics_file() {
+    local format=$1 file=$2
+    shift 2
+    /run/add/scenario-lib/validate-metrics "$format" "$@" < "$file"
+}
+
 # Handshake log lines after a mark: mark=$(log_mark); ...; log_since "$mark"
 log_mark() { handshake_lines 2>/dev/null | wc -l; }
 log_since() { handshake_lines 2>/dev/null | tail -n +$(( $1 + 1 )); }
