@@ -14,8 +14,9 @@
 namespace handshaked {
 namespace {
 
-// Every job in flight holds its socket's fd (the kernel installs it at ACCEPT), and wolfSSL opens
-// /dev/urandom for each new session. The usual soft limit of 1024 (systemd's default, hard limit
+// Every job in flight holds its socket's fd (the kernel installs it at ACCEPT); wolfSSL seeds with
+// getrandom(2) and holds none (it opened /dev/urandom per session before WOLFSSL_GETRANDOM). The
+// usual soft limit of 1024 (systemd's default, hard limit
 // 524288) is less than the 2 x 512 jobs two workers hold at their default capacity: at 1,000
 // concurrent loopback pairs, ACCEPTs failed (the kernel answers EIO to the consumer) and so did
 // wolfSSL_new. Raise the soft limit, within the hard one, to what the workers can hold.
@@ -94,13 +95,21 @@ Result<void> Daemon::start(const BackoffWait& wait) {
     unsigned count = generation.value()->config.workers;
     if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
     raise_open_file_limit(count, generation.value()->config);
-    context_.liveness.reset(count);
+    context_.liveness.reset(count, /*ready_reader=*/true);
+    std::vector<workers::Worker*> pool;
     for (unsigned i = 0; i < count; ++i) {
         auto worker = std::make_unique<workers::Worker>(static_cast<int>(i), context_);
         if (auto opened = worker->open(); !opened) return opened.error();
+        pool.push_back(worker.get());
         workers_.push_back(std::move(worker));
     }
+    dispatcher_ = std::make_unique<workers::ReadyDispatcher>(context_, std::move(pool),
+                                                             context_.liveness.ready_reader_slot());
+    // Joined before the workers drain: a request queued after a worker's drain found the queue
+    // empty has its READY read here.
+    if (auto opened = dispatcher_->open(); !opened) return opened.error();
     for (auto& worker : workers_) threads_.emplace_back([w = worker.get()] { w->run(); });
+    threads_.emplace_back([d = dispatcher_.get()] { d->run(); });
     log::info("serving the kernel's handshake requests with " + std::to_string(count) +
               " workers (" + std::string(generation.value()->engine->library_name()) + ", config " +
               (config_path_.empty() ? std::string("built-in defaults") : config_path_) + ")");
@@ -128,11 +137,13 @@ Result<void> Daemon::reload() {
 }
 
 void Daemon::stop() {
+    if (dispatcher_) dispatcher_->request_stop();
     for (auto& worker : workers_) worker->request_stop();
     for (auto& thread : threads_) {
         if (thread.joinable()) thread.join();
     }
     threads_.clear();
+    dispatcher_.reset();
     workers_.clear();
 }
 

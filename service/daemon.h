@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "service/self_check.h"
+#include "service/workers/ready_dispatcher.h"
 #include "service/workers/worker.h"
 
 namespace handshaked {
@@ -46,6 +47,7 @@ private:
     std::string config_path_;
     ServiceState context_;
     std::vector<std::unique_ptr<workers::Worker>> workers_;
+    std::unique_ptr<workers::ReadyDispatcher> dispatcher_;
     std::vector<std::thread> threads_;
     KernelFacilities facilities_;
     std::mutex reload_mutex_;  // serialises reload(): building, linking keyrings, the swap

@@ -209,6 +209,12 @@ int main(int argc, char** argv) {
         sd_notify(0, "STOPPING=1");
         daemon.stop();
         if (bus) bus->reset();
+        const auto counters = daemon.context().registry.counters();
+        handshaked::log::info("stopped after " + std::to_string(counters.accepted) +
+                              " accepted requests: succeeded " +
+                              std::to_string(counters.succeeded) + ", failed " +
+                              std::to_string(counters.failed) + ", empty ACCEPTs " +
+                              std::to_string(counters.empty_accepts));
         return 0;
     }
 }

@@ -24,7 +24,8 @@ std::string seconds_text(job::Clock::duration d) {
 // Empty when the worker is fine, else why not.
 std::string worker_fault(const WorkerPulse& pulse, job::Clock::time_point now,
                          const LivenessLimits& limits, bool stopping) {
-    const std::string who = "worker " + std::to_string(pulse.worker);
+    const std::string who = pulse.ready_reader ? std::string("the READY reader")
+                                               : "worker " + std::to_string(pulse.worker);
     if (pulse.exited) return stopping ? std::string() : who + " has stopped serving";
     if (now - pulse.last_progress > limits.stalled_turn)
         return who + " has not turned its event loop for " +
@@ -56,9 +57,10 @@ bool worker_healthy(const WorkerPulse& pulse, job::Clock::time_point now,
     return worker_fault(pulse, now, limits, false).empty();
 }
 
-void LivenessBoard::reset(std::size_t workers) {
-    slots_ = std::make_unique<Slot[]>(workers);
-    count_ = workers;
+void LivenessBoard::reset(std::size_t workers, bool ready_reader) {
+    count_ = workers + (ready_reader ? 1 : 0);
+    slots_ = std::make_unique<Slot[]>(count_);
+    has_ready_reader_ = ready_reader;
 }
 
 void LivenessBoard::progress(int worker, job::Clock::time_point now) {
@@ -92,6 +94,7 @@ std::vector<WorkerPulse> LivenessBoard::pulses() const {
             pulse.earliest_deadline = from_ns(deadline);
         pulse.jobs = slot.jobs.load(std::memory_order_relaxed);
         pulse.exited = slot.exited.load(std::memory_order_relaxed);
+        pulse.ready_reader = has_ready_reader_ && i + 1 == count_;
     }
     return pulses;
 }

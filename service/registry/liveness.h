@@ -29,6 +29,8 @@ struct WorkerPulse {
     std::optional<job::Clock::time_point> earliest_deadline;
     std::uint32_t jobs = 0;
     bool exited = false;  // the thread's loop returned
+    bool ready_reader =
+        false;  // the READY reader's slot, not a worker's (workers/ready_dispatcher)
 };
 
 struct LivenessLimits {
@@ -57,9 +59,11 @@ bool worker_healthy(const WorkerPulse& pulse, job::Clock::time_point now,
 
 class LivenessBoard {
 public:
-    // Sized once, before the workers start; the slots never move.
-    void reset(std::size_t workers);
+    // Sized once, before the threads start; the slots never move. With ready_reader, one more
+    // slot, the last, is the READY reader's.
+    void reset(std::size_t workers, bool ready_reader = false);
     std::size_t size() const { return count_; }
+    int ready_reader_slot() const { return static_cast<int>(count_) - 1; }
 
     // Worker side: relaxed atomic stores, nothing else (they are on every loop turn).
     void progress(int worker, job::Clock::time_point now);
@@ -79,6 +83,7 @@ private:
     };
     std::unique_ptr<Slot[]> slots_;
     std::size_t count_ = 0;
+    bool has_ready_reader_ = false;
 };
 
 }  // namespace handshaked::registry

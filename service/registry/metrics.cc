@@ -135,6 +135,9 @@ std::string format_metrics(const MetricsSnapshot& snapshot, MetricsFormat format
     out.family("handshaked_multicast_overruns", "counter",
                "Times READY notifications were lost to a full socket.");
     out.sample("handshaked_multicast_overruns_total", "", c.multicast_overruns);
+    out.family("handshaked_empty_accepts", "counter",
+               "ACCEPTs the kernel answered with nothing pending (EAGAIN).");
+    out.sample("handshaked_empty_accepts_total", "", c.empty_accepts);
     out.family("handshaked_done_errors", "counter", "DONE messages the kernel refused.");
     out.sample("handshaked_done_errors_total", "", c.done_errors);
 
@@ -147,15 +150,23 @@ std::string format_metrics(const MetricsSnapshot& snapshot, MetricsFormat format
     histogram_samples(out, "handshaked_handshake_duration_seconds", "result=\"failed\"",
                       c.failed_latency);
 
+    std::vector<WorkerPulse> workers;
+    const WorkerPulse* ready_reader = nullptr;
+    for (const auto& pulse : snapshot.workers) {
+        if (pulse.ready_reader)
+            ready_reader = &pulse;
+        else
+            workers.push_back(pulse);
+    }
     out.family("handshaked_workers", "gauge", "Worker threads.");
-    out.sample("handshaked_workers", "", static_cast<std::uint64_t>(snapshot.workers.size()));
+    out.sample("handshaked_workers", "", static_cast<std::uint64_t>(workers.size()));
     out.family("handshaked_worker_jobs", "gauge", "Handshakes a worker holds.");
-    for (const auto& pulse : snapshot.workers)
+    for (const auto& pulse : workers)
         out.sample("handshaked_worker_jobs", "worker=" + quoted(std::to_string(pulse.worker)),
                    std::uint64_t{pulse.jobs});
     out.family("handshaked_worker_busy_seconds", "gauge",
                "How long a worker has run since its last progress (0 while it waits).", "seconds");
-    for (const auto& pulse : snapshot.workers) {
+    for (const auto& pulse : workers) {
         const double busy =
             pulse.busy ? std::chrono::duration<double>(snapshot.now - pulse.last_progress).count()
                        : 0.0;
@@ -164,9 +175,15 @@ std::string format_metrics(const MetricsSnapshot& snapshot, MetricsFormat format
     }
     out.family("handshaked_worker_healthy", "gauge",
                "1 while a worker's loop turns and answers its deadlines, as the watchdog judges.");
-    for (const auto& pulse : snapshot.workers)
+    for (const auto& pulse : workers)
         out.sample("handshaked_worker_healthy", "worker=" + quoted(std::to_string(pulse.worker)),
                    std::uint64_t{worker_healthy(pulse, snapshot.now, snapshot.limits)});
+    if (ready_reader) {
+        out.family("handshaked_ready_reader_healthy", "gauge",
+                   "1 while the thread that reads READY and hands requests to workers turns.");
+        out.sample("handshaked_ready_reader_healthy", "",
+                   std::uint64_t{worker_healthy(*ready_reader, snapshot.now, snapshot.limits)});
+    }
     return out.finish();
 }
 

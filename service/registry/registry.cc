@@ -88,6 +88,11 @@ void Registry::count_overrun() {
     generation_.fetch_add(1, std::memory_order_relaxed);
 }
 
+void Registry::count_empty_accept() {
+    std::lock_guard lock(mutex_);
+    ++counters_.empty_accepts;
+}
+
 void Registry::count_done_error() {
     std::lock_guard lock(mutex_);
     ++counters_.done_errors;

@@ -66,10 +66,6 @@ Worker::Worker(int index, ServiceState& context) : index_(index), context_(conte
 Worker::~Worker() = default;
 
 Result<void> Worker::open() {
-    auto listener = netlink::ReadyListener::open(context_.family);
-    if (!listener) return listener.error();
-    listener_ = std::make_unique<netlink::ReadyListener>(std::move(listener.value()));
-    if (!listener_->buffer_note().empty()) log::warning("worker: " + listener_->buffer_note());
     auto channel = netlink::RequestChannel::open(context_.family);
     if (!channel) return channel.error();
     channel_ = std::make_unique<netlink::RequestChannel>(std::move(channel.value()));
@@ -80,17 +76,35 @@ Result<void> Worker::open() {
         return make_error(ErrorCause::kLocalFault, std::string("worker: ") + std::strerror(errno));
     epoll_event event{};
     event.events = EPOLLIN;
-    event.data.fd = listener_->fd();
-    epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, listener_->fd(), &event);
     event.data.fd = wake_.get();
     epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &event);
     return {};
 }
 
-void Worker::request_stop() {
-    stopping_ = true;
+void Worker::wake() {
     const std::uint64_t one = 1;
     [[maybe_unused]] auto written = write(wake_.get(), &one, sizeof one);
+}
+
+void Worker::request_stop() {
+    stopping_ = true;
+    wake();
+}
+
+void Worker::grant(int requests) {
+    granted_.fetch_add(requests, std::memory_order_relaxed);
+    wake();
+}
+
+void Worker::request_drain() {
+    drain_requested_.store(true, std::memory_order_relaxed);
+    wake();
+}
+
+unsigned Worker::load() const {
+    const int granted = granted_.load(std::memory_order_relaxed);
+    return published_jobs_.load(std::memory_order_relaxed) +
+           static_cast<unsigned>(granted > 0 ? granted : 0);
 }
 
 unsigned Worker::capacity() const {
@@ -126,19 +140,6 @@ void Worker::run() {
             if (fd == wake_.get()) {
                 std::uint64_t value;
                 [[maybe_unused]] auto r = read(wake_.get(), &value, sizeof value);
-            } else if (fd == listener_->fd()) {
-                auto wakeup = listener_->read_notifications();
-                if (!wakeup) {
-                    log::error(wakeup.error().message);
-                    continue;  // never exit on a multicast problem; the drain below recovers
-                }
-                if (wakeup->overrun) {
-                    context_.registry.count_overrun();
-                    context_.registry.count_drain();
-                    log::warning(
-                        "READY notifications were lost (multicast overrun); draining with ACCEPT");
-                }
-                if (wakeup->ready > 0 || wakeup->overrun) requests_may_be_pending_ = true;
             } else {
                 auto entry = jobs_.find(fd);
                 if (entry == jobs_.end()) continue;
@@ -148,7 +149,10 @@ void Worker::run() {
         }
         expire_deadlines();
         release_delayed_done();
+        if (drain_requested_.exchange(false, std::memory_order_relaxed))
+            requests_may_be_pending_ = true;
         if (requests_may_be_pending_) drain_requests();
+        accept_granted();
     }
     // Every job still running gets its DONE before the worker goes; held-back DONEs go now.
     delayed_done_.clear();
@@ -183,6 +187,18 @@ int Worker::drain_requests() {
     return accepted;
 }
 
+void Worker::accept_granted() {
+    while (jobs_.size() < capacity() && !stopping_) {
+        int granted = granted_.load(std::memory_order_relaxed);
+        if (granted <= 0) return;
+        if (!granted_.compare_exchange_weak(granted, granted - 1, std::memory_order_relaxed))
+            continue;
+        // An empty answer means a drain (or another agent) took that READY's request already.
+        if (accept_one()) context_.liveness.progress(index_, job::Clock::now());
+    }
+    // At capacity: the rest stays granted (and counted in load()) until a job finishes.
+}
+
 bool Worker::accept_one() {
     // The kernel links the request's keyring into this process's keyring during ACCEPT; the
     // scope serialises ACCEPTs so that link is known to be this request's, and removes it once
@@ -195,7 +211,10 @@ bool Worker::accept_one() {
             log::error(accepted.error().message);
             return false;
         }
-        if (std::holds_alternative<std::monostate>(accepted.value())) return false;
+        if (std::holds_alternative<std::monostate>(accepted.value())) {
+            context_.registry.count_empty_accept();
+            return false;
+        }
         const auto added = keyrings.links_added();
         if (auto* rejected = std::get_if<netlink::RejectedAccept>(&accepted.value())) {
             keyrings.unlink();
@@ -253,6 +272,7 @@ void Worker::start_job(ActiveJob active) {
         return;
     }
     deadlines_.emplace(entry->second.job->deadline(), fd);
+    published_jobs_.store(static_cast<unsigned>(jobs_.size()), std::memory_order_relaxed);
     apply(fd, entry->second.job->start());
 }
 
@@ -298,6 +318,7 @@ void Worker::finish(int fd) {
         return;
     }
     auto node = jobs_.extract(entry);
+    published_jobs_.store(static_cast<unsigned>(jobs_.size()), std::memory_order_relaxed);
     ActiveJob& active = node.mapped();
     const auto& job = *active.job;
     const auto& snapshot = job.snapshot();

@@ -36,6 +36,12 @@ public:
     void run();
     // Thread-safe.
     void request_stop();
+    // From the READY reader (thread-safe): requests > 0 READYs are this worker's to ACCEPT.
+    void grant(int requests);
+    // From the READY reader after lost READYs (thread-safe): ACCEPT until the queue is empty.
+    void request_drain();
+    // Jobs held plus ACCEPTs granted and not yet made, as last published (thread-safe).
+    unsigned load() const;
 
 private:
     struct ActiveJob {
@@ -48,7 +54,11 @@ private:
 
     // ACCEPT until the kernel has nothing pending or this worker is full; returns how many.
     int drain_requests();
+    // One ACCEPT per granted READY, while there is room.
+    void accept_granted();
+    // false: nothing was pending (counted: an ACCEPT that cost a round trip for nothing).
     bool accept_one();
+    void wake();
     ActiveJob make_job(HandshakeRequest request);
     void start_job(ActiveJob active);
     void apply(int fd, job::Wait wait);
@@ -64,13 +74,15 @@ private:
 
     int index_;
     ServiceState& context_;
-    std::unique_ptr<netlink::ReadyListener> listener_;
     std::unique_ptr<netlink::RequestChannel> channel_;
     UniqueFd epoll_;
     UniqueFd wake_;
     std::atomic<bool> stopping_{false};
-    bool requests_may_be_pending_ = true;  // drain at start-up
-    bool idle_memory_released_ = false;    // release_idle_memory() ran since the last job started
+    std::atomic<int> granted_{0};  // READYs handed to this worker, not yet ACCEPTed
+    std::atomic<bool> drain_requested_{false};
+    std::atomic<unsigned> published_jobs_{0};  // jobs_.size(), for load()
+    bool requests_may_be_pending_ = true;      // drain at start-up
+    bool idle_memory_released_ = false;  // release_idle_memory() ran since the last job started
     std::map<int, ActiveJob> jobs_;
     // The jobs' deadlines in order: the loop reads the earliest after every wake-up, and a scan
     // of jobs_ there cost O(jobs) per event (up to 512 per worker).

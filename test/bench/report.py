@@ -226,6 +226,14 @@ def build(guest, host, hostload, wall, phases):
                         "value": f"{fmt(per)} KiB (peak {memory['peak_rss_kib']:,} KiB, "
                                  f"max in flight {memory.get('max_inflight')})",
                         "holds": per is not None and per <= PER_INFLIGHT_BAR_KIB})
+    counted = [m for m in by_mode.values() if m.get("accepted") is not None and m.get("empty_accepts") is not None]
+    if counted:
+        accepted = sum(m["accepted"] for m in counted)
+        empty = sum(m["empty_accepts"] for m in counted)
+        share = empty / (accepted + empty) if accepted + empty else 0.0
+        targets.append({"target": "empty ACCEPTs (EAGAIN) <= 1 % of ACCEPTs",
+                        "value": f"{empty:,} of {accepted + empty:,} = {share * 100:.2f} % over every mode",
+                        "holds": share <= 0.01})
 
     return {
         "runs": runs, "memory": memory, "inprocess": guest.get("inprocess", []),
@@ -331,6 +339,16 @@ def write_markdown(result, path):
            "its socket), sampled every 50 ms; peak = VmHWM over the 1,000-pair batch (reset with "
            "`clear_refs` before it). RSS counts the shared libraries' resident pages (libc, "
            "libsystemd, libnl; wolfSSL and libstdc++ are linked into handshaked); PSS splits them with other processes.", ""]
+    md += ["## ACCEPTs", "", "| mode | ACCEPTs that took a request | empty ACCEPTs (EAGAIN) | empty share |",
+           "|---|---|---|---|"]
+    for mode, m in mem.get("by_mode", {}).items():
+        accepted, empty = m.get("accepted"), m.get("empty_accepts")
+        share = f"{100.0 * empty / (accepted + empty):.2f} %" if accepted is not None and empty is not None \
+            and accepted + empty else "-"
+        md.append(f"| {mode} | {fmt(accepted)} | {fmt(empty)} | {share} |")
+    md += ["", "From handshaked's own counters (its last log line). One thread reads READY and gives each "
+           "to one worker (service/README.md); an empty ACCEPT is one whose request was already taken, "
+           "and each start-up drain ends with one. Target: at most 1 % of ACCEPTs.", ""]
     md += idle_rss_by_object_table(mem.get("by_mode", {}))
     workers = result["params"].get("handshaked_workers", 2)
     md += ["## Where the CPU goes (guest CPU ms per successful handshake)", "",

@@ -94,6 +94,9 @@
 #define ECC_TIMING_RESISTANT       /* constant-time scalar multiplication */
 #define TFM_TIMING_RESISTANT       /* constant-time modular exponentiation (SP honours it) */
 #define HAVE_HASHDRBG              /* SP 800-90A Hash_DRBG over the kernel's getrandom */
+#define WOLFSSL_GETRANDOM          /* seed with getrandom(2): without it every DRBG (one per
+                                      session) opened, read and closed /dev/urandom, three
+                                      syscalls and an fd per handshake */
 
 /* ---- Left out on purpose -------------------------------------------------------------------- */
 #define NO_DSA                     /* not a TLS 1.3 signature */
