@@ -107,12 +107,15 @@ int main(int argc, char** argv) {
     const double start_time_unix_s =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     // The watchdog's limits: a worker that makes no progress, or leaves a deadline unanswered,
-    // for half the interval stops the pings, and systemd restarts the service after the rest.
+    // for half the interval (at least 6 s) stops the pings, and systemd restarts the service.
     std::uint64_t watchdog_usec = 0;
     const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
     handshaked::registry::LivenessLimits liveness_limits;
     if (watchdog) {
-        const auto half = std::chrono::milliseconds(watchdog_usec / 2000);
+        // Never below 6 s: one ACCEPT or DONE may wait up to 5 s for the kernel's answer
+        // (RequestChannel's receive timeout) without the worker being wedged.
+        const auto half = std::max<std::chrono::milliseconds>(
+            std::chrono::milliseconds(watchdog_usec / 2000), std::chrono::seconds(6));
         liveness_limits.stalled_turn = half;
         liveness_limits.deadline_grace = half;
     }

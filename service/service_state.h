@@ -48,7 +48,10 @@ struct ServiceState {
     netlink::KernelFamily family;
     CurrentGeneration generation;
     registry::Registry registry;
-    registry::LivenessBoard liveness;          // sized by the daemon before the workers start
+    registry::LivenessBoard liveness;  // sized by the daemon before the workers start
+    // READYs that no worker had room for when they came: the first worker with room takes them
+    // (workers/ready_dispatcher.h), so none waits on a full worker while another could serve it.
+    std::atomic<int> unassigned_requests{0};
     registry::LivenessLimits liveness_limits;  // the watchdog's; set before the workers start
     keys::RequestKeyringLinks keyring_links;
     std::atomic<std::uint64_t> next_job_id{1};

@@ -61,6 +61,9 @@ void LivenessBoard::reset(std::size_t workers, bool ready_reader) {
     count_ = workers + (ready_reader ? 1 : 0);
     slots_ = std::make_unique<Slot[]>(count_);
     has_ready_reader_ = ready_reader;
+    // A thread that has not run yet is not wedged: its time starts now.
+    const auto now = to_ns(job::Clock::now());
+    for (std::size_t i = 0; i < count_; ++i) slots_[i].last_progress_ns.store(now);
 }
 
 void LivenessBoard::progress(int worker, job::Clock::time_point now) {

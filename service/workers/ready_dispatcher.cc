@@ -56,11 +56,17 @@ void ReadyDispatcher::hand_out(int ready) {
     loads.reserve(workers_.size());
     for (const Worker* worker : workers_) loads.push_back(worker->load());
     std::vector<int> credits(workers_.size(), 0);
+    int unassigned = 0;
     for (int i = 0; i < ready; ++i) {
         const std::size_t chosen = choose(loads, capacity);
+        if (loads[chosen] >= capacity) {
+            ++unassigned;  // every worker is full: the first one with room takes it
+            continue;
+        }
         ++loads[chosen];
         ++credits[chosen];
     }
+    if (unassigned > 0) context_.unassigned_requests += unassigned;
     for (std::size_t i = 0; i < workers_.size(); ++i) {
         if (credits[i] > 0) workers_[i]->grant(credits[i]);
     }
@@ -70,6 +76,7 @@ void ReadyDispatcher::run() {
     pthread_setname_np(pthread_self(), "hsd-ready");
     const auto heartbeat = static_cast<int>(context_.liveness_limits.heartbeat().count());
     pollfd fds[2] = {{listener_->fd(), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
+    context_.liveness.progress(liveness_slot_, job::Clock::now());
     while (!stopping_) {
         context_.liveness.waiting(liveness_slot_, 0, std::nullopt);
         const int ready = poll(fds, 2, heartbeat);
@@ -81,8 +88,10 @@ void ReadyDispatcher::run() {
         if (ready <= 0 || !(fds[0].revents & POLLIN)) continue;
         auto wakeup = listener_->read_notifications();
         if (!wakeup) {
+            // READYs may be lost with the error: never exit on it, drain instead.
             log::error(wakeup.error().message);
-            continue;  // never exit on a multicast problem; a drain recovers
+            for (Worker* worker : workers_) worker->request_drain();
+            continue;
         }
         if (wakeup->overrun) {
             context_.registry.count_overrun();

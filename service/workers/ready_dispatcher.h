@@ -3,7 +3,9 @@
 // worker listened, all of them raced to ACCEPT each request and all but one got an empty answer
 // (EAGAIN): a netlink round trip per worker per request, spent under load. The dispatcher reads
 // READY alone and gives each one, as a credit, to the worker with the most room; a worker
-// ACCEPTs once per credit. A READY overrun (lost notifications) still makes every worker drain.
+// ACCEPTs once per credit. READYs that come while every worker is full go to a shared pool that
+// the first worker with room takes from. A READY overrun (lost notifications) or a read error
+// makes every worker drain.
 #pragma once
 
 #include <atomic>

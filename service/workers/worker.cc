@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstring>
 #include <ctime>
+#include <limits>
 #include <thread>
 
 #include "service/log/log.h"
@@ -102,6 +103,7 @@ void Worker::request_drain() {
 }
 
 unsigned Worker::load() const {
+    if (loop_ended_.load(std::memory_order_relaxed)) return std::numeric_limits<unsigned>::max();
     const int granted = granted_.load(std::memory_order_relaxed);
     return published_jobs_.load(std::memory_order_relaxed) +
            static_cast<unsigned>(granted > 0 ? granted : 0);
@@ -164,6 +166,9 @@ void Worker::run() {
             apply(fd, jobs_.begin()->second.job->on_shutdown());
         }
     }
+    // Credits this worker can no longer use go back to the pool for the others.
+    loop_ended_.store(true, std::memory_order_relaxed);
+    if (const int left = granted_.exchange(0); left > 0) context_.unassigned_requests += left;
     context_.liveness.exited(index_);
 }
 
@@ -176,8 +181,10 @@ void Worker::release_idle_memory() {
 int Worker::drain_requests() {
     int accepted = 0;
     while (jobs_.size() < capacity() && !stopping_) {
-        if (!accept_one()) {
-            requests_may_be_pending_ = false;
+        const Accept outcome = accept_one();
+        // An empty queue ends the drain; a failed ACCEPT leaves it to the next turn.
+        if (outcome != Accept::kTaken) {
+            if (outcome == Accept::kEmpty) requests_may_be_pending_ = false;
             return accepted;
         }
         ++accepted;
@@ -187,19 +194,40 @@ int Worker::drain_requests() {
     return accepted;
 }
 
+namespace {
+
+// Takes one from counter if it is positive.
+bool take_one(std::atomic<int>& counter) {
+    int value = counter.load(std::memory_order_relaxed);
+    while (value > 0) {
+        if (counter.compare_exchange_weak(value, value - 1, std::memory_order_relaxed)) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
 void Worker::accept_granted() {
     while (jobs_.size() < capacity() && !stopping_) {
-        int granted = granted_.load(std::memory_order_relaxed);
-        if (granted <= 0) return;
-        if (!granted_.compare_exchange_weak(granted, granted - 1, std::memory_order_relaxed))
-            continue;
+        std::atomic<int>* source = &granted_;
+        if (!take_one(granted_)) {
+            if (!take_one(context_.unassigned_requests)) return;
+            source = &context_.unassigned_requests;
+        }
+        const Accept outcome = accept_one();
+        if (outcome == Accept::kFailed) {
+            // Whether a request was taken is unknown: keep the credit, and drain next turn.
+            source->fetch_add(1, std::memory_order_relaxed);
+            requests_may_be_pending_ = true;
+            return;
+        }
         // An empty answer means a drain (or another agent) took that READY's request already.
-        if (accept_one()) context_.liveness.progress(index_, job::Clock::now());
+        if (outcome == Accept::kTaken) context_.liveness.progress(index_, job::Clock::now());
     }
     // At capacity: the rest stays granted (and counted in load()) until a job finishes.
 }
 
-bool Worker::accept_one() {
+Worker::Accept Worker::accept_one() {
     // The kernel links the request's keyring into this process's keyring during ACCEPT; the
     // scope serialises ACCEPTs so that link is known to be this request's, and removes it once
     // the job has read its key material (keys/keyutils_key_store.h).
@@ -209,22 +237,22 @@ bool Worker::accept_one() {
         auto accepted = channel_->accept();
         if (!accepted) {
             log::error(accepted.error().message);
-            return false;
+            return Accept::kFailed;
         }
         if (std::holds_alternative<std::monostate>(accepted.value())) {
             context_.registry.count_empty_accept();
-            return false;
+            return Accept::kEmpty;
         }
         const auto added = keyrings.links_added();
         if (auto* rejected = std::get_if<netlink::RejectedAccept>(&accepted.value())) {
             keyrings.unlink();
             answer_rejected(*rejected);
-            return true;
+            return Accept::kTaken;
         }
         if (auto* failed = std::get_if<netlink::FailedAccept>(&accepted.value())) {
             keyrings.unlink();
             log::error(failed->error.message);
-            return true;  // that request is gone; the ones behind it still wait
+            return Accept::kTaken;  // that request is gone; the ones behind it still wait
         }
         auto& request = std::get<HandshakeRequest>(accepted.value());
         // Kernels before 6.17 do not name the request's keyring: the link is it.
@@ -237,7 +265,7 @@ bool Worker::accept_one() {
     }
     idle_memory_released_ = false;
     start_job(std::move(active));
-    return true;
+    return Accept::kTaken;
 }
 
 void Worker::answer_rejected(const netlink::RejectedAccept& rejected) {

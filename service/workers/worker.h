@@ -40,7 +40,8 @@ public:
     void grant(int requests);
     // From the READY reader after lost READYs (thread-safe): ACCEPT until the queue is empty.
     void request_drain();
-    // Jobs held plus ACCEPTs granted and not yet made, as last published (thread-safe).
+    // Jobs held plus ACCEPTs granted and not yet made, as last published; the largest value
+    // once the worker's loop has ended, so it is never chosen again (thread-safe).
     unsigned load() const;
 
 private:
@@ -54,10 +55,14 @@ private:
 
     // ACCEPT until the kernel has nothing pending or this worker is full; returns how many.
     int drain_requests();
-    // One ACCEPT per granted READY, while there is room.
+    // One ACCEPT per granted READY (this worker's, then the pool's), while there is room.
     void accept_granted();
-    // false: nothing was pending (counted: an ACCEPT that cost a round trip for nothing).
-    bool accept_one();
+    enum class Accept {
+        kTaken,   // a request was taken (and started, or answered)
+        kEmpty,   // nothing was pending (counted: a round trip for nothing)
+        kFailed,  // the ACCEPT itself failed (transport): whether one was pending is unknown
+    };
+    Accept accept_one();
     void wake();
     ActiveJob make_job(HandshakeRequest request);
     void start_job(ActiveJob active);
@@ -81,8 +86,9 @@ private:
     std::atomic<int> granted_{0};  // READYs handed to this worker, not yet ACCEPTed
     std::atomic<bool> drain_requested_{false};
     std::atomic<unsigned> published_jobs_{0};  // jobs_.size(), for load()
-    bool requests_may_be_pending_ = true;      // drain at start-up
-    bool idle_memory_released_ = false;  // release_idle_memory() ran since the last job started
+    std::atomic<bool> loop_ended_{false};
+    bool requests_may_be_pending_ = true;  // drain at start-up
+    bool idle_memory_released_ = false;    // release_idle_memory() ran since the last job started
     std::map<int, ActiveJob> jobs_;
     // The jobs' deadlines in order: the loop reads the earliest after every wake-up, and a scan
     // of jobs_ there cost O(jobs) per event (up to 512 per worker).
