@@ -366,6 +366,7 @@ Result<Config> load_config(const std::string& path) {
                     path + ": " + prefix + key + " '" + *file + "' does not exist: " +
                     (client ? "client x509 and unauthenticated" : "server x509") +
                     " handshakes fail until it does and the configuration is reloaded");
+                side->missing_trust_reported = true;
                 continue;
             }
             if (auto r = check_readable(path, prefix + key, *file); !r) return r.error();

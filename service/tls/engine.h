@@ -93,6 +93,9 @@ struct EngineConfig {
         std::string crl;          // PEM CRL file; empty = none
         std::string certificate;  // PEM chain; empty = none configured
         std::string private_key;  // PEM key; empty = none configured
+        // The configuration loader has already told the operator that the truststore or CRL
+        // does not exist yet: the engine does not say it again when it starts.
+        bool missing_trust_reported = false;
     };
     Side client;
     Side server;

@@ -73,6 +73,24 @@ TEST(EngineConfig, MissingTruststoreFailsOnlyTheHandshakesThatNeedIt) {
     EXPECT_EQ(hs.server_progress, tls::Progress::kDone);
 }
 
+// A missing file the configuration loader already warned about is not noted a second time;
+// the handshakes that need it still fail naming it.
+TEST(EngineConfig, MissingTruststoreReportedByTheLoaderIsNotNotedAgain) {
+    auto config = server_with("server-ec.pem", "server-ec.key");
+    config.client.truststore = "/nonexistent/trust.pem";
+    config.client.missing_trust_reported = true;
+    std::vector<std::string> log;
+    auto engine = make_engine(config, &log);
+    ASSERT_TRUE(engine);
+    EXPECT_TRUE(log.empty()) << log.front();
+    TcpPair pair;
+    auto session = engine->start_session(pair.client(), client_params(AuthMode::kX509));
+    ASSERT_FALSE(session.ok());
+    EXPECT_NE(session.error().message.find("/nonexistent/trust.pem does not exist"),
+              std::string::npos)
+        << session.error().message;
+}
+
 TEST(EngineConfig, MissingServerCrlFailsServerCertificateHandshakesOnly) {
     auto config = test_config();
     config.server.crl = "/nonexistent/crl.pem";

@@ -245,6 +245,9 @@ TEST_F(ConfigFiles, TruststoreOrCrlThatDoesNotExistYetIsAWarningNamingTheSide) {
                                        "does not exist: server x509 handshakes"),
               std::string::npos)
         << config->warnings[1];
+    // Said here, so the engine does not say it again at start.
+    EXPECT_TRUE(config->engine.client.missing_trust_reported);
+    EXPECT_TRUE(config->engine.server.missing_trust_reported);
 }
 
 TEST_F(ConfigFiles, MissingCertificateIsAnErrorNamingTheFile) {

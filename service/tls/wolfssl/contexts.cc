@@ -179,7 +179,7 @@ Result<std::shared_ptr<EngineState>> build_engine_state(const EngineConfig& conf
         client_unauth_ctx = std::move(client_unauth).value();
         client_x509_ctx = std::move(client_x509).value();
         client_identity = *identity;
-    } else {
+    } else if (!config.client.missing_trust_reported) {
         state->note(state->client_x509_unavailable +
                     ": client x509 and unauthenticated handshakes will fail");
     }
@@ -214,7 +214,7 @@ Result<std::shared_ptr<EngineState>> build_engine_state(const EngineConfig& conf
         }
         server_x509_ctx = std::move(server_x509).value();
         server_identity = *identity;
-    } else {
+    } else if (!config.server.missing_trust_reported) {
         state->note(state->server_x509_unavailable + ": server x509 handshakes will fail");
     }
 
