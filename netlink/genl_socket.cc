@@ -58,7 +58,7 @@ Error discovery_error(const std::string& what, int libnl_error) {
 Result<NlSockPtr> connect_generic_netlink() {
     NlSockPtr socket(nl_socket_alloc());
     if (!socket) return make_error(ErrorCause::kNetlink, "netlink: out of memory");
-    if (int rc = genl_connect(socket.get()); rc < 0) return netlink_error("netlink: connect", rc);
+    if (int rc = genl_connect(socket.get()); rc < 0) return discovery_error("netlink: connect", rc);
     return socket;
 }
 
@@ -72,19 +72,17 @@ std::span<const std::uint8_t> as_span(const std::array<std::uint8_t, kReceiveBuf
 void NlSockDeleter::operator()(nl_sock* socket) const { nl_socket_free(socket); }
 
 std::string KernelFamily::describe() const {
-    std::string text = "handshake family id " + std::to_string(family_id) + ", tlshd group " +
-                       std::to_string(tlshd_group) + ", DONE remote-auth " +
-                       (done.remote_auth ? "yes" : "no") + ", DONE tag " +
-                       (done.tag ? "yes" : "no");
-    if (!policy_probed) text += " (no policy dump: mainline defaults assumed)";
-    return text;
+    return "family handshake (id " + std::to_string(family_id) + "), group tlshd (" +
+           std::to_string(tlshd_group) + "), DONE policy " +
+           (policy_probed ? "probed" : "not dumped by this kernel, mainline assumed") +
+           " (remote-auth " + (done.remote_auth ? "yes" : "no") + ", tag " +
+           (done.tag ? "yes" : "no") + ")";
 }
 
 Result<KernelFamily> discover_kernel_family() {
-    NlSockPtr socket(nl_socket_alloc());
-    if (!socket) return make_error(ErrorCause::kNetlink, "netlink: out of memory");
-    if (int rc = genl_connect(socket.get()); rc < 0) return discovery_error("netlink: connect", rc);
-    nl_sock* sk = socket.get();
+    auto socket = connect_generic_netlink();
+    if (!socket) return socket.error();
+    nl_sock* sk = socket->get();
 
     KernelFamily family;
     int id = genl_ctrl_resolve(sk, proto::kFamilyName);

@@ -6,16 +6,8 @@
 namespace handshaked {
 
 std::string describe_facilities(const KernelFacilities& found) {
-    const auto& family = found.family;
-    std::string text = "family handshake (id " + std::to_string(family.family_id) +
-                       "), group tlshd (" + std::to_string(family.tlshd_group) + "), DONE policy ";
-    text += family.policy_probed ? "probed" : "not dumped by this kernel, mainline assumed";
-    text += std::string(" (remote-auth ") + (family.done.remote_auth ? "yes" : "no") + ", tag " +
-            (family.done.tag ? "yes" : "no") + ")";
-    text += ", kTLS " + found.ktls.describe();
-    text += ", keyutils " + found.keyrings;
-    text += std::string(", CAP_NET_ADMIN ") + (found.net_admin ? "yes" : "no");
-    return text;
+    return found.family.describe() + ", kTLS " + found.ktls.describe() + ", keyutils " +
+           found.keyrings + ", CAP_NET_ADMIN " + (found.net_admin ? "yes" : "no");
 }
 
 Result<void> require_facilities(const KernelFacilities& found) {

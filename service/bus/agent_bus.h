@@ -17,7 +17,7 @@ namespace handshaked::bus {
 
 struct BusInfo {
     std::string version;
-    std::string kernel_support;  // KernelFamily::describe()
+    std::string kernel_support;  // the start-up check's facility line (self_check.h)
     std::string config_path;
     unsigned workers = 0;
     // Besides root, the group that may read properties and history. Asked on every access, so
