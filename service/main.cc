@@ -216,8 +216,9 @@ int main(int argc, char** argv) {
         handshaked::log::info("stopped after " + std::to_string(counters.accepted) +
                               " accepted requests: succeeded " +
                               std::to_string(counters.succeeded) + ", failed " +
-                              std::to_string(counters.failed) + ", empty ACCEPTs " +
-                              std::to_string(counters.empty_accepts));
+                              std::to_string(counters.failed) +
+                              " (not started, too late: " + std::to_string(counters.shed) +
+                              "), empty ACCEPTs " + std::to_string(counters.empty_accepts));
         return 0;
     }
 }

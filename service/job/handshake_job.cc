@@ -131,6 +131,11 @@ Wait HandshakeJob::on_deadline() {
         make_error(ErrorCause::kTimeout, "the handshake did not finish before its deadline"));
 }
 
+Wait HandshakeJob::on_cannot_finish(std::string why) {
+    if (state_ == JobState::kDone) return Wait::kNothing;
+    return fail(make_error(ErrorCause::kTimeout, std::move(why)));
+}
+
 Wait HandshakeJob::on_shutdown() {
     if (state_ == JobState::kDone) return Wait::kNothing;
     return fail(make_error(ErrorCause::kShuttingDown, "handshaked is stopping"));

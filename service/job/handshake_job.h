@@ -61,6 +61,9 @@ public:
     Wait on_io_ready();
     Wait on_deadline();
     Wait on_shutdown();
+    // The worker judged that this request cannot finish before its deadline (workers/schedule.h).
+    // Called instead of start(): ETIMEDOUT without touching the socket or the TLS library.
+    Wait on_cannot_finish(std::string why);
 
     bool finished() const { return state_ == JobState::kDone; }
     int fd() const { return fd_.get(); }

@@ -138,6 +138,9 @@ std::string format_metrics(const MetricsSnapshot& snapshot, MetricsFormat format
     out.family("handshaked_empty_accepts", "counter",
                "ACCEPTs the kernel answered with nothing pending (EAGAIN).");
     out.sample("handshaked_empty_accepts_total", "", c.empty_accepts);
+    out.family("handshaked_shed", "counter",
+               "Requests answered ETIMEDOUT without starting: they could not finish in time.");
+    out.sample("handshaked_shed_total", "", c.shed);
     out.family("handshaked_done_errors", "counter", "DONE messages the kernel refused.");
     out.sample("handshaked_done_errors_total", "", c.done_errors);
 

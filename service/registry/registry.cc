@@ -93,6 +93,12 @@ void Registry::count_empty_accept() {
     ++counters_.empty_accepts;
 }
 
+void Registry::count_shed() {
+    std::lock_guard lock(mutex_);
+    ++counters_.shed;
+    generation_.fetch_add(1, std::memory_order_relaxed);
+}
+
 void Registry::count_done_error() {
     std::lock_guard lock(mutex_);
     ++counters_.done_errors;

@@ -58,7 +58,10 @@ struct Counters {
     std::uint64_t queue_drains = 0;  // ACCEPT drains after start-up or a READY overrun
     std::uint64_t multicast_overruns = 0;
     std::uint64_t empty_accepts = 0;  // ACCEPTs the kernel answered "nothing pending" (EAGAIN)
-    std::uint64_t done_errors = 0;    // DONE the kernel refused
+    // Requests answered ETIMEDOUT without being started: they could not have finished before
+    // their deadline (workers/schedule.h). Also counted in failed and timed_out.
+    std::uint64_t shed = 0;
+    std::uint64_t done_errors = 0;                            // DONE the kernel refused
     std::map<std::uint32_t, std::uint64_t> failed_by_status;  // errno -> count
     double latency_p50_ms = 0;
     double latency_p99_ms = 0;
@@ -80,6 +83,7 @@ public:
     void count_overrun();
     void count_done_error();
     void count_empty_accept();
+    void count_shed();
 
     std::vector<job::JobSnapshot> pending() const;
     std::vector<CompletedHandshake> history() const;

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <limits>
@@ -130,7 +131,9 @@ void Worker::run() {
         context_.liveness.waiting(
             index_, static_cast<std::uint32_t>(jobs_.size()),
             deadlines_.empty() ? std::nullopt : std::optional(deadlines_.begin()->first));
-        int count = epoll_wait(epoll_.get(), events, kMaxEvents, epoll_timeout_ms());
+        // With jobs ready to run, only look for more events: the earliest deadline runs next.
+        const int timeout = runnable_.empty() ? epoll_timeout_ms() : 0;
+        int count = epoll_wait(epoll_.get(), events, kMaxEvents, timeout);
         context_.liveness.progress(index_, job::Clock::now());
         if (count < 0 && errno != EINTR) {
             log::error(std::string("worker: epoll_wait: ") + std::strerror(errno));
@@ -145,10 +148,12 @@ void Worker::run() {
             } else {
                 auto entry = jobs_.find(fd);
                 if (entry == jobs_.end()) continue;
-                apply(fd, entry->second.job->on_io_ready());
-                context_.liveness.progress(index_, job::Clock::now());
+                runnable_.push(entry->second.job->deadline(), fd);
             }
         }
+        // One step, then the events again: a job with an earlier deadline that became ready
+        // meanwhile goes before the rest of the queue.
+        run_earliest();
         expire_deadlines();
         release_delayed_done();
         if (drain_requested_.exchange(false, std::memory_order_relaxed))
@@ -264,7 +269,7 @@ Worker::Accept Worker::accept_one() {
                        std::to_string(active.job->snapshot().id) + " and unlinked again");
     }
     idle_memory_released_ = false;
-    start_job(std::move(active));
+    queue_job(std::move(active));
     return Accept::kTaken;
 }
 
@@ -290,7 +295,7 @@ Worker::ActiveJob Worker::make_job(HandshakeRequest request) {
     return ActiveJob{std::move(job), std::move(generation)};
 }
 
-void Worker::start_job(ActiveJob active) {
+void Worker::queue_job(ActiveJob active) {
     const int fd = active.job->fd();
     context_.registry.job_started(active.job->snapshot());
     auto [entry, inserted] = jobs_.emplace(fd, std::move(active));
@@ -300,8 +305,52 @@ void Worker::start_job(ActiveJob active) {
         return;
     }
     deadlines_.emplace(entry->second.job->deadline(), fd);
+    runnable_.push(entry->second.job->deadline(), fd);
     published_jobs_.store(static_cast<unsigned>(jobs_.size()), std::memory_order_relaxed);
-    apply(fd, entry->second.job->start());
+}
+
+namespace {
+
+std::string seconds_text(job::Clock::duration duration) {
+    const double seconds = std::chrono::duration<double>(duration).count();
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f s", seconds < 0 ? 0.0 : seconds);
+    return text;
+}
+
+}  // namespace
+
+void Worker::run_earliest() {
+    const auto next = runnable_.pop_earliest();
+    if (!next) return;
+    const int fd = *next;
+    auto entry = jobs_.find(fd);
+    if (entry == jobs_.end()) return;
+    ActiveJob& active = entry->second;
+    const auto began = job::Clock::now();
+    job::Wait wait;
+    if (active.started) {
+        wait = active.job->on_io_ready();
+    } else if (const auto deadline = active.job->deadline();
+               !admission_.can_finish(began, deadline)) {
+        context_.registry.count_shed();
+        apply(fd, active.job->on_cannot_finish(
+                      "not started: it could not finish before its deadline (the " +
+                      std::to_string(admission_.started_jobs()) + " handshakes ahead on worker " +
+                      std::to_string(index_) + " need about " + seconds_text(admission_.backlog()) +
+                      ", one takes " + seconds_text(admission_.per_handshake()) + ", " +
+                      seconds_text(deadline - began) + " were left)"));
+        return;
+    } else {
+        active.started = true;
+        admission_.started();
+        wait = active.job->start();
+    }
+    const auto ended = job::Clock::now();
+    active.spent += ended - began;
+    admission_.ran(ended - began);
+    context_.liveness.progress(index_, ended);
+    apply(fd, wait);
 }
 
 void Worker::apply(int fd, job::Wait wait) {
@@ -316,22 +365,29 @@ void Worker::apply(int fd, job::Wait wait) {
         active.reported_state = snapshot.state;
     }
     if (wait == job::Wait::kNothing) {
-        if (active.waiting_for != job::Wait::kNothing)
-            epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+        if (active.in_epoll) epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+        active.in_epoll = false;
+        runnable_.erase(active.job->deadline(), fd);
+        if (active.started) {
+            admission_.ended(active.spent, !active.job->result().failure.has_value());
+            active.started = false;
+        }
         finish(fd);
         return;
     }
-    if (wait == active.waiting_for) return;
+    // One-shot: a fired fd stays quiet while its job waits in the run queue, and is re-armed
+    // after every step (one epoll_ctl per step, where level-triggered epoll would report every
+    // waiting job on every turn).
     epoll_event event{};
-    event.events = epoll_events_for(wait);
+    event.events = epoll_events_for(wait) | EPOLLONESHOT;
     event.data.fd = fd;
-    const int op = active.waiting_for == job::Wait::kNothing ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+    const int op = active.in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     if (epoll_ctl(epoll_.get(), op, fd, &event) != 0) {
         log::error(std::string("worker: epoll_ctl: ") + std::strerror(errno));
         apply(fd, active.job->on_shutdown());
         return;
     }
-    active.waiting_for = wait;
+    active.in_epoll = true;
 }
 
 void Worker::finish(int fd) {
@@ -393,6 +449,7 @@ void Worker::release_delayed_done() {
 
 void Worker::expire_deadlines() {
     const auto now = job::Clock::now();
+    if (deadlines_.empty() || deadlines_.begin()->first > now) return;  // every turn: no allocation
     std::vector<int> expired;
     for (auto next = deadlines_.begin(); next != deadlines_.end() && next->first <= now; ++next)
         expired.push_back(next->second);

@@ -20,6 +20,7 @@
 #include "service/keys/keyutils_key_store.h"
 #include "service/registry/registry.h"
 #include "service/service_state.h"
+#include "service/workers/schedule.h"
 
 namespace handshaked::workers {
 
@@ -48,7 +49,9 @@ private:
     struct ActiveJob {
         std::unique_ptr<job::HandshakeJob> job;
         std::shared_ptr<ConfigGeneration> generation;  // the configuration it started with
-        job::Wait waiting_for = job::Wait::kNothing;
+        bool in_epoll = false;         // registered: armed, or fired and not yet re-armed
+        bool started = false;          // start() ran (a refused job never starts)
+        job::Clock::duration spent{};  // worker time in its steps
         job::JobState reported_state = job::JobState::kAccepted;  // what the registry last saw
         bool done_delayed = false;  // finished, its DONE held back by [debug] delay_done
     };
@@ -65,7 +68,11 @@ private:
     Accept accept_one();
     void wake();
     ActiveJob make_job(HandshakeRequest request);
-    void start_job(ActiveJob active);
+    // Queues a new job: it starts when it is the earliest deadline with something to do.
+    void queue_job(ActiveJob active);
+    // One step of the earliest-deadline job in the run queue: its start (or its refusal, when it
+    // could no longer finish in time) or its I/O.
+    void run_earliest();
     void apply(int fd, job::Wait wait);
     void finish(int fd);
     void answer_rejected(const netlink::RejectedAccept& rejected);
@@ -93,6 +100,11 @@ private:
     // The jobs' deadlines in order: the loop reads the earliest after every wake-up, and a scan
     // of jobs_ there cost O(jobs) per event (up to 512 per worker).
     std::set<std::pair<job::Clock::time_point, int>> deadlines_;
+    // Jobs to start and jobs whose socket is ready, earliest deadline first (schedule.h). A job
+    // is either here or armed in epoll (EPOLLONESHOT), so a ready job waiting its turn is not
+    // reported by every epoll_wait.
+    RunQueue runnable_;
+    Admission admission_;
     // Finished jobs whose DONE waits for [debug] delay_done, by when it is due: the loop goes on
     // serving the worker's other jobs meanwhile (tlshd sleeps in a process of its own).
     std::set<std::pair<job::Clock::time_point, int>> delayed_done_;

@@ -362,16 +362,19 @@ def write_markdown(result, path):
            "its socket), sampled every 50 ms; peak = VmHWM over the 1,000-pair batch (reset with "
            "`clear_refs` before it). RSS counts the shared libraries' resident pages (libc, "
            "libsystemd, libnl; wolfSSL and libstdc++ are linked into handshaked); PSS splits them with other processes.", ""]
-    md += ["## ACCEPTs", "", "| mode | ACCEPTs that took a request | empty ACCEPTs (EAGAIN) | empty share |",
-           "|---|---|---|---|"]
+    md += ["## ACCEPTs", "", "| mode | ACCEPTs that took a request | empty ACCEPTs (EAGAIN) | empty share | "
+           "answered ETIMEDOUT unstarted |", "|---|---|---|---|---|"]
     for mode, m in mem.get("by_mode", {}).items():
         accepted, empty = m.get("accepted"), m.get("empty_accepts")
         share = f"{100.0 * empty / (accepted + empty):.2f} %" if accepted is not None and empty is not None \
             and accepted + empty else "-"
-        md.append(f"| {mode} | {fmt(accepted)} | {fmt(empty)} | {share} |")
+        md.append(f"| {mode} | {fmt(accepted)} | {fmt(empty)} | {share} | {fmt(m.get('shed'))} |")
     md += ["", "From handshaked's own counters (its last log line). One thread reads READY and gives each "
            "to one worker (service/README.md); an empty ACCEPT is one whose request was already taken, "
-           "and each start-up drain ends with one. Target: at most 1 % of ACCEPTs.", ""]
+           "and each start-up drain ends with one. Target: at most 1 % of ACCEPTs. \"Answered ETIMEDOUT "
+           "unstarted\": requests a worker did not start because, behind the handshakes it had already "
+           "started, they could not have finished before their deadline (service/workers/schedule.h); "
+           "they are among the failures above.", ""]
     md += idle_rss_by_object_table(mem.get("by_mode", {}))
     workers = result["params"].get("handshaked_workers", 2)
     md += ["## Where the CPU goes (guest CPU ms per successful handshake)", "",

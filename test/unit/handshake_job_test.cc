@@ -343,6 +343,17 @@ TEST_F(JobTest, DeadlineGivesEtimedout) {
     EXPECT_EQ(sockets_.outstanding, 0);
 }
 
+TEST_F(JobTest, ARequestThatCannotFinishIsEtimedoutWithoutTouchingTheSocket) {
+    auto job = make_job(request(Role::kClient, AuthMode::kUnauthenticated));
+    EXPECT_EQ(job->on_cannot_finish("300 handshakes ahead"), Wait::kNothing);
+    EXPECT_TRUE(job->finished());
+    EXPECT_EQ(job->result().status(), static_cast<std::uint32_t>(ETIMEDOUT));
+    EXPECT_EQ(job->failure_detail(), "300 handshakes ahead");
+    EXPECT_EQ(sockets_.prepared_fd, -1);
+    EXPECT_EQ(engine_.starts, 0);
+    EXPECT_TRUE(job->result().remote_auth.empty());
+}
+
 TEST_F(JobTest, DefaultTimeoutWhenTheKernelSendsNone) {
     auto job = make_job(request(Role::kClient, AuthMode::kUnauthenticated));
     EXPECT_EQ(job->deadline() - job->snapshot().accepted_at, std::chrono::milliseconds(10s));
