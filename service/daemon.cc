@@ -17,7 +17,7 @@ namespace {
 // Every job in flight holds its socket's fd (the kernel installs it at ACCEPT); wolfSSL seeds with
 // getrandom(2) and holds none (it opened /dev/urandom per session before WOLFSSL_GETRANDOM). The
 // usual soft limit of 1024 (systemd's default, hard limit
-// 524288) is less than the 2 x 512 jobs two workers hold at their default capacity: at 1,000
+// 524288) is less than the 2 x 1,024 jobs two workers hold at their default capacity: at 1,000
 // concurrent loopback pairs, ACCEPTs failed (the kernel answers EIO to the consumer) and so did
 // wolfSSL_new. Raise the soft limit, within the hard one, to what the workers can hold.
 void raise_open_file_limit(unsigned workers, const config::Config& config) {

@@ -34,7 +34,12 @@ struct Config {
 
     // [service] (handshaked only)
     unsigned workers = 0;  // 0 = one per CPU
-    unsigned max_handshakes_per_worker = 512;
+    // Requests one worker holds. Not the bound that protects the machine under overload: the
+    // worker answers at once what it could not finish in time (workers/schedule.h). At 512, half
+    // of a pair whose two ends this agent serves (loopback NFS; the benchmark) could be held
+    // while its other half waited in the kernel's queue for room, until the first half's
+    // deadline: RSA-2048 at 1,000 pairs lost 260-274 of 2,000 sessions per batch; at 1,024, 0-2.
+    unsigned max_handshakes_per_worker = 1024;
     std::uint32_t default_timeout_ms = 10'000;   // when the kernel sends none
     unsigned peer_certificate_lifetime_s = 600;  // keyring lifetime of verified client certs
 

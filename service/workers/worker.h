@@ -98,7 +98,7 @@ private:
     bool idle_memory_released_ = false;    // release_idle_memory() ran since the last job started
     std::map<int, ActiveJob> jobs_;
     // The jobs' deadlines in order: the loop reads the earliest after every wake-up, and a scan
-    // of jobs_ there cost O(jobs) per event (up to 512 per worker).
+    // of jobs_ there cost O(jobs) per event (up to 1,024 per worker).
     std::set<std::pair<job::Clock::time_point, int>> deadlines_;
     // Jobs to start and jobs whose socket is ready, earliest deadline first (schedule.h). A job
     // is either here or armed in epoll (EPOLLONESHOT), so a ready job waiting its turn is not
