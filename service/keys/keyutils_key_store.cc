@@ -259,6 +259,12 @@ const std::vector<KeySerial>& AcceptKeyringScope::links_added() {
     return *added_;
 }
 
+bool AcceptKeyringScope::release_if_nothing_linked() {
+    if (!lock_.owns_lock() || !links_added().empty()) return false;
+    lock_.unlock();
+    return true;
+}
+
 std::vector<KeySerial> AcceptKeyringScope::unlink() {
     const auto& added = links_added();
     unlinked_ = true;

@@ -72,7 +72,7 @@ private:
 // The routine above as one scope, held around one ACCEPT and the reading of its request's keys:
 // it takes the ACCEPT mutex and notes the process keyring's links; links_added() says which
 // links the ACCEPT added; they are removed by unlink() or, on any other way out, when the scope
-// ends, and only then may the next ACCEPT run.
+// ends, and only then may the next ACCEPT run (or at once, when it added none).
 class AcceptKeyringScope {
 public:
     explicit AcceptKeyringScope(RequestKeyringLinks& links);
@@ -84,9 +84,13 @@ public:
     const std::vector<KeySerial>& links_added();
     // Removes them now; returns the ones removed.
     std::vector<KeySerial> unlink();
+    // When the ACCEPT added no link, the next ACCEPT may run now: this request's keys are read
+    // by serial through the consumer keyrings the process always possesses, and no other
+    // request's keyring is linked meanwhile. Returns whether the mutex was released.
+    bool release_if_nothing_linked();
 
 private:
-    std::lock_guard<std::mutex> lock_;
+    std::unique_lock<std::mutex> lock_;
     std::vector<KeySerial> before_;
     std::optional<std::vector<KeySerial>> added_;
     bool unlinked_ = false;

@@ -249,6 +249,8 @@ Worker::Accept Worker::accept_one() {
             return Accept::kEmpty;
         }
         const auto added = keyrings.links_added();
+        // The other workers' ACCEPTs need not wait for this one's DONE or key reads.
+        keyrings.release_if_nothing_linked();
         if (auto* rejected = std::get_if<netlink::RejectedAccept>(&accepted.value())) {
             keyrings.unlink();
             answer_rejected(*rejected);
