@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "service/workers/schedule.h"
 
+#include <algorithm>
+
 namespace handshaked::workers {
 
 std::optional<int> RunQueue::pop_earliest() {
@@ -15,10 +17,14 @@ void Admission::ended(Duration spent, bool completed) {
     spent_by_started_ -= spent;
     if (started_ == 0 || spent_by_started_ < Duration::zero()) spent_by_started_ = Duration::zero();
     if (!completed) return;
-    // A moving average over about the last eight handshakes: it follows a change of mode (PSK
-    // to RSA) within a few completions, and one slow handshake moves it by an eighth.
-    per_handshake_ =
-        per_handshake_ == Duration::zero() ? spent : per_handshake_ + (spent - per_handshake_) / 8;
+    samples_[sample_count_ % kSamples] = spent;
+    ++sample_count_;
+    if (sample_count_ < kMinSamples) return;
+    // Follows a change of mode (PSK to RSA) within half the window.
+    const std::size_t held = std::min(sample_count_, kSamples);
+    std::array<Duration, kSamples> sorted = samples_;
+    std::nth_element(sorted.begin(), sorted.begin() + held / 2, sorted.begin() + held);
+    per_handshake_ = sorted[held / 2];
 }
 
 Admission::Duration Admission::backlog() const {

@@ -49,9 +49,9 @@ private:
     struct ActiveJob {
         std::unique_ptr<job::HandshakeJob> job;
         std::shared_ptr<ConfigGeneration> generation;  // the configuration it started with
-        bool in_epoll = false;         // registered: armed, or fired and not yet re-armed
-        bool started = false;          // start() ran (a refused job never starts)
-        job::Clock::duration spent{};  // worker time in its steps
+        job::Wait armed_for = job::Wait::kNothing;     // what epoll watches; kNothing: not added
+        bool started = false;                          // start() ran (a refused job never starts)
+        job::Clock::duration spent{};                  // worker time in its steps
         job::JobState reported_state = job::JobState::kAccepted;  // what the registry last saw
         bool done_delayed = false;  // finished, its DONE held back by [debug] delay_done
     };
@@ -100,9 +100,7 @@ private:
     // The jobs' deadlines in order: the loop reads the earliest after every wake-up, and a scan
     // of jobs_ there cost O(jobs) per event (up to 1,024 per worker).
     std::set<std::pair<job::Clock::time_point, int>> deadlines_;
-    // Jobs to start and jobs whose socket is ready, earliest deadline first (schedule.h). A job
-    // is either here or armed in epoll (EPOLLONESHOT), so a ready job waiting its turn is not
-    // reported by every epoll_wait.
+    // Jobs to start and jobs whose socket is ready, earliest deadline first (schedule.h).
     RunQueue runnable_;
     Admission admission_;
     // Finished jobs whose DONE waits for [debug] delay_done, by when it is due: the loop goes on
