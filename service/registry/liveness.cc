@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "service/registry/liveness.h"
 
-#include <cstdio>
+#include "base/duration_text.h"
 
 namespace handshaked::registry {
 namespace {
@@ -15,12 +15,6 @@ job::Clock::time_point from_ns(std::int64_t ns) {
         std::chrono::duration_cast<job::Clock::duration>(std::chrono::nanoseconds(ns)));
 }
 
-std::string seconds_text(job::Clock::duration d) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.1f s", std::chrono::duration<double>(d).count());
-    return text;
-}
-
 // Empty when the worker is fine, else why not.
 std::string worker_fault(const WorkerPulse& pulse, job::Clock::time_point now,
                          const LivenessLimits& limits, bool stopping) {
@@ -29,11 +23,11 @@ std::string worker_fault(const WorkerPulse& pulse, job::Clock::time_point now,
     if (pulse.exited) return stopping ? std::string() : who + " has stopped serving";
     if (now - pulse.last_progress > limits.stalled_turn)
         return who + " has not turned its event loop for " +
-               seconds_text(now - pulse.last_progress) + " (" +
+               duration_text(now - pulse.last_progress) + " (" +
                (pulse.busy ? "busy" : "in epoll_wait") + ", " + std::to_string(pulse.jobs) +
                " jobs)";
     if (pulse.earliest_deadline && now - *pulse.earliest_deadline > limits.deadline_grace)
-        return who + " is " + seconds_text(now - *pulse.earliest_deadline) +
+        return who + " is " + duration_text(now - *pulse.earliest_deadline) +
                " past the deadline of a handshake it holds";
     return {};
 }

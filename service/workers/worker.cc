@@ -12,12 +12,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <limits>
 #include <thread>
 
+#include "base/duration_text.h"
 #include "service/log/log.h"
 
 namespace handshaked::workers {
@@ -316,21 +316,6 @@ void Worker::queue_job(ActiveJob active) {
     published_jobs_.store(static_cast<unsigned>(jobs_.size()), std::memory_order_relaxed);
 }
 
-namespace {
-
-std::string seconds_text(job::Clock::duration duration) {
-    const double seconds = std::max(0.0, std::chrono::duration<double>(duration).count());
-    char text[32];
-    if (seconds < 1) {
-        std::snprintf(text, sizeof text, "%.0f ms", seconds * 1000);
-    } else {
-        std::snprintf(text, sizeof text, "%.1f s", seconds);
-    }
-    return text;
-}
-
-}  // namespace
-
 void Worker::run_earliest() {
     const auto next = runnable_.pop_earliest();
     if (!next) return;
@@ -345,12 +330,13 @@ void Worker::run_earliest() {
     } else if (const auto deadline = active.job->deadline();
                !admission_.can_finish(began, deadline)) {
         context_.registry.count_shed();
-        apply(fd, active.job->on_cannot_finish(
-                      "not started: it could not finish before its deadline (the " +
-                      std::to_string(admission_.started_jobs()) + " handshakes ahead on worker " +
-                      std::to_string(index_) + " need about " + seconds_text(admission_.backlog()) +
-                      ", one takes " + seconds_text(admission_.per_handshake()) + ", " +
-                      seconds_text(deadline - began) + " were left)"));
+        apply(fd,
+              active.job->on_cannot_finish(
+                  "not started: it could not finish before its deadline (the " +
+                  std::to_string(admission_.started_jobs()) + " handshakes ahead on worker " +
+                  std::to_string(index_) + " need about " + duration_text(admission_.backlog()) +
+                  ", one takes " + duration_text(admission_.per_handshake()) + ", " +
+                  duration_text(deadline - began) + " were left)"));
         return;
     } else {
         active.started = true;
