@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// wolfSSL's random source (third_party/wolfssl/kernel_random.cc): the kernel's getrandom through
+// a buffer per thread, in place of a Hash_DRBG per session.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include <wolfssl/wolfcrypt/settings.h>
+#include <gtest/gtest.h>
+#include <wolfssl/wolfcrypt/random.h>
+
+#ifndef CUSTOM_RAND_GENERATE_BLOCK
+#error "wolfSSL is built with its own DRBG, not the kernel's random source"
+#endif
+
+namespace {
+
+std::vector<std::uint8_t> draw_through_wolfssl(WC_RNG& rng, std::size_t size) {
+    std::vector<std::uint8_t> out(size);
+    EXPECT_EQ(wc_RNG_GenerateBlock(&rng, out.data(), static_cast<word32>(out.size())), 0);
+    return out;
+}
+
+class KernelRandom : public ::testing::Test {
+protected:
+    void SetUp() override { ASSERT_EQ(wc_InitRng(&rng_), 0); }
+    void TearDown() override { wc_FreeRng(&rng_); }
+    WC_RNG rng_{};
+};
+
+// Sizes around the buffer's edges: below, at and above the size read straight from the kernel,
+// and a draw that no longer fits in what is left of the buffer.
+TEST_F(KernelRandom, EverySizeIsFilledAndNoDrawRepeats) {
+    std::vector<std::vector<std::uint8_t>> draws;
+    for (std::size_t size : {16u, 32u, 48u, 500u, 511u, 512u, 513u, 1024u, 5000u, 32u, 32u}) {
+        draws.push_back(draw_through_wolfssl(rng_, size));
+        const auto& draw = draws.back();
+        // wolfSSL zeroes the output before asking the source: sixteen zero bytes mean unfilled.
+        EXPECT_NE(std::vector<std::uint8_t>(draw.begin(), draw.begin() + 16),
+                  std::vector<std::uint8_t>(16, 0))
+            << "size " << size;
+    }
+    for (std::size_t i = 0; i < draws.size(); ++i) {
+        for (std::size_t j = i + 1; j < draws.size(); ++j) {
+            EXPECT_NE(std::vector<std::uint8_t>(draws[i].begin(), draws[i].begin() + 16),
+                      std::vector<std::uint8_t>(draws[j].begin(), draws[j].begin() + 16))
+                << "draws " << i << " and " << j;
+        }
+    }
+}
+
+// 64 KiB in TLS-sized draws: each byte value is expected 256 times (standard deviation 16), so
+// a count outside 128..400 means a broken source, not bad luck.
+TEST_F(KernelRandom, ByteValuesAreEvenlySpread) {
+    std::array<unsigned, 256> counts{};
+    for (int i = 0; i < 2048; ++i) {
+        for (std::uint8_t byte : draw_through_wolfssl(rng_, 32)) ++counts[byte];
+    }
+    for (unsigned value = 0; value < counts.size(); ++value) {
+        EXPECT_GT(counts[value], 128u) << "byte value " << value;
+        EXPECT_LT(counts[value], 400u) << "byte value " << value;
+    }
+}
+
+// A fork child inherits the parent's buffer; it must not hand out the bytes the parent will.
+TEST(KernelRandomFork, ChildDoesNotRepeatItsParent) {
+    std::array<unsigned char, 16> first{};
+    ASSERT_EQ(handshaked_kernel_random_block(first.data(), first.size()), 0);  // fills the buffer
+
+    int pipe_fds[2];
+    ASSERT_EQ(pipe(pipe_fds), 0);
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        std::array<unsigned char, 32> drawn{};
+        const bool ok =
+            handshaked_kernel_random_block(drawn.data(), drawn.size()) == 0 &&
+            write(pipe_fds[1], drawn.data(), drawn.size()) == static_cast<ssize_t>(drawn.size());
+        _exit(ok ? 0 : 1);
+    }
+    close(pipe_fds[1]);
+    std::array<unsigned char, 32> in_parent{};
+    ASSERT_EQ(handshaked_kernel_random_block(in_parent.data(), in_parent.size()), 0);
+    std::array<unsigned char, 32> in_child{};
+    ASSERT_EQ(read(pipe_fds[0], in_child.data(), in_child.size()),
+              static_cast<ssize_t>(in_child.size()));
+    close(pipe_fds[0]);
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    EXPECT_NE(in_parent, in_child);
+}
+
+}  // namespace

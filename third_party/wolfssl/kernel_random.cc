@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// Where wolfSSL's random numbers come from: the kernel's getrandom(2), through a small buffer
+// per thread (user_settings.h names this function CUSTOM_RAND_GENERATE_BLOCK).
+//
+// Why not wolfSSL's Hash_DRBG: a threaded wolfSSL build gives every WOLFSSL object a DRBG of its
+// own, and each instantiation runs the SP 800-90A health test and a getrandom seed; that was
+// 6.8 % of a PSK handshake's instructions (test/bench/README.md). The kernel's generator is the
+// one the kernel's TLS consumers already rely on; one getrandom per buffer serves several
+// handshakes' nonces and key shares.
+//
+// Bytes handed out are erased from the buffer at once, so a later look at the process's memory
+// finds no randomness that has been used (ephemeral keys). A child of fork(2) starts with an
+// empty buffer instead of repeating its parent's bytes.
+
+#include <pthread.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+
+#include "user_settings.h"
+
+namespace {
+
+// Big enough for several handshakes' draws (a TLS 1.3 handshake takes a few hundred bytes in
+// calls of 32-64 bytes), small enough that unused randomness stays little.
+constexpr std::size_t kBufferBytes = 1024;
+
+// Bumped in a fork child, so the one thread there drops what it inherited.
+std::atomic<unsigned> fork_generation{0};
+
+void after_fork_in_child() { fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
+struct ThreadBuffer {
+    std::array<unsigned char, kBufferBytes> bytes{};
+    std::size_t used = kBufferBytes;  // bytes[used..] are unread; starts empty
+    unsigned generation = 0;
+
+    ThreadBuffer() = default;
+    ThreadBuffer(const ThreadBuffer&) = delete;
+    ThreadBuffer& operator=(const ThreadBuffer&) = delete;
+    ~ThreadBuffer() { explicit_bzero(bytes.data(), bytes.size()); }
+};
+
+thread_local ThreadBuffer thread_buffer;
+
+bool read_kernel_random(unsigned char* out, std::size_t size) {
+    while (size > 0) {
+        // No GRND_NONBLOCK: before the kernel's pool is initialised a handshake must wait, not
+        // run with guessable keys.
+        const ssize_t got = getrandom(out, size, 0);
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        out += got;
+        size -= static_cast<std::size_t>(got);
+    }
+    return true;
+}
+
+bool fork_handler_registered() {
+    static const bool registered = pthread_atfork(nullptr, nullptr, after_fork_in_child) == 0;
+    return registered;
+}
+
+}  // namespace
+
+extern "C" int handshaked_kernel_random_block(unsigned char* output, unsigned int size) {
+    // Without the handler a fork child would repeat its parent's buffered bytes: read every
+    // request from the kernel rather than risk that.
+    if (!fork_handler_registered() || size >= kBufferBytes / 2) {
+        return read_kernel_random(output, size) ? 0 : -1;
+    }
+    ThreadBuffer& buffer = thread_buffer;
+    const unsigned generation = fork_generation.load(std::memory_order_relaxed);
+    if (buffer.generation != generation || kBufferBytes - buffer.used < size) {
+        explicit_bzero(buffer.bytes.data(), buffer.bytes.size());
+        buffer.used = kBufferBytes;
+        buffer.generation = generation;
+        if (!read_kernel_random(buffer.bytes.data(), buffer.bytes.size())) return -1;
+        buffer.used = 0;
+    }
+    unsigned char* taken = buffer.bytes.data() + buffer.used;
+    std::memcpy(output, taken, size);
+    explicit_bzero(taken, size);
+    buffer.used += size;
+    return 0;
+}
