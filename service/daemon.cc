@@ -14,8 +14,8 @@
 namespace handshaked {
 namespace {
 
-// Every job in flight holds its socket's fd (the kernel installs it at ACCEPT); wolfSSL seeds with
-// getrandom(2) and holds none (it opened /dev/urandom per session before WOLFSSL_GETRANDOM). The
+// Every job in flight holds its socket's fd (the kernel installs it at ACCEPT); wolfSSL's random
+// numbers come from getrandom(2) (third_party/wolfssl/kernel_random.cc) and hold none. The
 // usual soft limit of 1024 (systemd's default, hard limit
 // 524288) is less than the 2 x 1,024 jobs two workers hold at their default capacity: at 1,000
 // concurrent loopback pairs, ACCEPTs failed (the kernel answers EIO to the consumer) and so did
