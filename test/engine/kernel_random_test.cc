@@ -4,8 +4,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <thread>
 #include <vector>
 
 #include <wolfssl/wolfcrypt/settings.h>
@@ -92,6 +94,32 @@ TEST(KernelRandomFork, ChildDoesNotRepeatItsParent) {
     ASSERT_EQ(waitpid(child, &status, 0), child);
     ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     EXPECT_NE(in_parent, in_child);
+}
+
+// What a thread_local destructor draws while its thread exits, after the buffer was erased.
+std::array<unsigned char, 64> drawn_at_thread_exit{};
+int status_at_thread_exit = -1;
+
+struct DrawsWhenDestroyed {
+    ~DrawsWhenDestroyed() {
+        status_at_thread_exit = handshaked_kernel_random_block(drawn_at_thread_exit.data(),
+                                                               drawn_at_thread_exit.size());
+    }
+};
+
+// Destructors of thread_local objects run in reverse order of construction, so one made before
+// the thread's first draw is destroyed after the buffer's eraser: it must still get random bytes
+// (the kernel's), not the erased buffer's zeros.
+TEST(KernelRandomThreadExit, DrawsAfterTheBufferIsErasedComeFromTheKernel) {
+    std::thread([] {
+        thread_local DrawsWhenDestroyed late;
+        (void)&late;
+        std::array<unsigned char, 32> first{};
+        ASSERT_EQ(handshaked_kernel_random_block(first.data(), first.size()), 0);
+    }).join();
+    ASSERT_EQ(status_at_thread_exit, 0);
+    const auto zeros = std::count(drawn_at_thread_exit.begin(), drawn_at_thread_exit.end(), 0);
+    EXPECT_LT(zeros, 8) << "64 bytes drawn at thread exit were mostly zero";
 }
 
 }  // namespace

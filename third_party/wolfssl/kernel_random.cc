@@ -36,18 +36,31 @@ std::atomic<unsigned> fork_generation{0};
 
 void after_fork_in_child() { fork_generation.fetch_add(1, std::memory_order_relaxed); }
 
+// Trivially destructible on purpose: a destructor of another thread_local object may still ask
+// for random numbers after this thread's eraser (below) has run, and must then get the kernel's,
+// not a buffer of erased zeros.
 struct ThreadBuffer {
     std::array<unsigned char, kBufferBytes> bytes{};
     std::size_t used = kBufferBytes;  // bytes[used..] are unread; starts empty
     unsigned generation = 0;
-
-    ThreadBuffer() = default;
-    ThreadBuffer(const ThreadBuffer&) = delete;
-    ThreadBuffer& operator=(const ThreadBuffer&) = delete;
-    ~ThreadBuffer() { explicit_bzero(bytes.data(), bytes.size()); }
+    bool closed = false;  // the thread is exiting: no more buffering
 };
 
-thread_local ThreadBuffer thread_buffer;
+constinit thread_local ThreadBuffer thread_buffer;
+
+// Erases the buffer when the thread exits, so no unread randomness outlives it.
+struct ThreadBufferEraser {
+    ThreadBufferEraser() = default;
+    ThreadBufferEraser(const ThreadBufferEraser&) = delete;
+    ThreadBufferEraser& operator=(const ThreadBufferEraser&) = delete;
+    ~ThreadBufferEraser() {
+        explicit_bzero(thread_buffer.bytes.data(), thread_buffer.bytes.size());
+        thread_buffer.used = kBufferBytes;
+        thread_buffer.closed = true;
+    }
+};
+
+thread_local ThreadBufferEraser thread_buffer_eraser;
 
 bool read_kernel_random(unsigned char* out, std::size_t size) {
     while (size > 0) {
@@ -78,6 +91,8 @@ extern "C" int handshaked_kernel_random_block(unsigned char* output, unsigned in
         return read_kernel_random(output, size) ? 0 : -1;
     }
     ThreadBuffer& buffer = thread_buffer;
+    if (buffer.closed) return read_kernel_random(output, size) ? 0 : -1;
+    [[maybe_unused]] const ThreadBufferEraser& eraser = thread_buffer_eraser;  // registers it
     const unsigned generation = fork_generation.load(std::memory_order_relaxed);
     if (buffer.generation != generation || kBufferBytes - buffer.used < size) {
         explicit_bzero(buffer.bytes.data(), buffer.bytes.size());
