@@ -8,7 +8,9 @@
 #include <wolfssl/ssl.h>
 
 #include <malloc.h>
+#include <sys/socket.h>
 
+#include <cerrno>
 #include <cstddef>
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 // In the sanitizer runtimes; GCC 12 ships no header declaring it.
@@ -158,6 +160,69 @@ TEST(Handshake, ClientUnauthEcdsaServerAesGcm) {
     EXPECT_FALSE(hs.server->verified_peer_certificate().has_value());
     EXPECT_FALSE(hs.client->used_psk_serial().has_value());
     EXPECT_FALSE(hs.server->used_psk_serial().has_value());
+}
+
+// Counts a session's writes to its socket: installed in place of the engine's send callback
+// (which adds only the server's held-back alert, not needed on these paths).
+struct CountingWriter {
+    int fd = -1;
+    int writes = 0;
+};
+
+int counting_send(WOLFSSL*, char* buffer, int size, void* context) {
+    auto* writer = static_cast<CountingWriter*>(context);
+    ++writer->writes;
+    const ssize_t sent =
+        ::send(writer->fd, buffer, static_cast<std::size_t>(size), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (sent >= 0) return static_cast<int>(sent);
+    return errno == EAGAIN ? WOLFSSL_CBIO_ERR_WANT_WRITE : WOLFSSL_CBIO_ERR_GENERAL;
+}
+
+void count_writes(tls::TlsSession& session, CountingWriter& writer) {
+    WOLFSSL* ssl = tls::wolfssl_handle_for_testing(session);
+    ASSERT_NE(ssl, nullptr);
+    wolfSSL_SSLSetIOSend(ssl, counting_send);
+    wolfSSL_SetIOWriteCtx(ssl, &writer);
+}
+
+// Each flight goes out in one write (wolfSSL_CTX_set_group_messages): the server's ServerHello
+// to Finished in one, the client's ClientHello and its Finished in one each. Without grouping
+// the server writes five times, once per message.
+TEST(Handshake, EachFlightIsOneWrite) {
+    TcpPair pair;
+    CountingWriter client{pair.client()}, server{pair.server()};
+    auto hs =
+        anonymous_client_handshake(pair, "localhost", [&](tls::TlsSession& c, tls::TlsSession& s) {
+            count_writes(c, client);
+            count_writes(s, server);
+        });
+    ASSERT_EQ(hs.client_progress, Progress::kDone) << hs.client->error().message;
+    ASSERT_EQ(hs.server_progress, Progress::kDone) << hs.server->error().message;
+    EXPECT_EQ(server.writes, 1);
+    EXPECT_EQ(client.writes, 2);
+}
+
+// With a client certificate the client's second flight is Certificate, CertificateVerify and
+// Finished: still one write.
+TEST(Handshake, MutualX509ClientFlightIsOneWrite) {
+    auto client_config = test_config();
+    client_config.client.certificate = cert_path("client-ec.pem");
+    client_config.client.private_key = cert_path("client-ec.key");
+    auto client_engine = make_engine(client_config);
+    auto server_engine = make_engine(server_with("server-ec.pem", "server-ec.key"));
+    ASSERT_TRUE(client_engine && server_engine);
+    TcpPair pair;
+    CountingWriter client{pair.client()}, server{pair.server()};
+    auto hs = run_handshake(*client_engine, client_params(AuthMode::kX509), *server_engine,
+                            server_params(AuthMode::kX509), pair,
+                            [&](tls::TlsSession& c, tls::TlsSession& s) {
+                                count_writes(c, client);
+                                count_writes(s, server);
+                            });
+    ASSERT_EQ(hs.client_progress, Progress::kDone) << hs.client->error().message;
+    ASSERT_EQ(hs.server_progress, Progress::kDone) << hs.server->error().message;
+    EXPECT_EQ(server.writes, 1);
+    EXPECT_EQ(client.writes, 2);
 }
 
 // The sequence numbers come from wolfSSL's record state, not from a constant: no flow of
