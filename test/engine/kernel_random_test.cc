@@ -12,11 +12,15 @@
 
 #include <wolfssl/wolfcrypt/settings.h>
 #include <gtest/gtest.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
 #include <wolfssl/wolfcrypt/random.h>
 
 #ifndef CUSTOM_RAND_GENERATE_BLOCK
 #error "wolfSSL is built with its own DRBG, not the kernel's random source"
 #endif
+
+// kernel_random.cc fails with this value, so a failed getrandom is reported as a local fault.
+static_assert(RNG_FAILURE_E == -199);
 
 namespace {
 

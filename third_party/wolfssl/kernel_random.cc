@@ -14,9 +14,9 @@
 // empty buffer instead of repeating its parent's bytes.
 
 #include <pthread.h>
-#include <strings.h>
 #include <sys/random.h>
 
+#include <string.h>  // explicit_bzero
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -27,14 +27,16 @@
 
 namespace {
 
+// What wolfSSL calls a random-number failure (RNG_FAILURE_E), so alerts.cc reports a local fault
+// (kernel_random_test checks the value against wolfSSL's).
+constexpr int kRandomFailure = -199;
+
 // Big enough for several handshakes' draws (a TLS 1.3 handshake takes a few hundred bytes in
 // calls of 32-64 bytes), small enough that unused randomness stays little.
 constexpr std::size_t kBufferBytes = 1024;
 
 // Bumped in a fork child, so the one thread there drops what it inherited.
 std::atomic<unsigned> fork_generation{0};
-
-void after_fork_in_child() { fork_generation.fetch_add(1, std::memory_order_relaxed); }
 
 // Trivially destructible on purpose: a destructor of another thread_local object may still ask
 // for random numbers after this thread's eraser (below) has run, and must then get the kernel's,
@@ -77,10 +79,23 @@ bool read_kernel_random(unsigned char* out, std::size_t size) {
     return true;
 }
 
-bool fork_handler_registered() {
-    static const bool registered = pthread_atfork(nullptr, nullptr, after_fork_in_child) == 0;
-    return registered;
+// In the child: the forking thread's unread bytes are the parent's too.
+void after_fork_in_child() {
+    fork_generation.fetch_add(1, std::memory_order_relaxed);
+    explicit_bzero(thread_buffer.bytes.data(), thread_buffer.bytes.size());
+    thread_buffer.used = kBufferBytes;
 }
+
+// Registered while the library loads, not on the first draw, so no fork can meet a half-done
+// registration; until then (draws from other static initialisers) nothing is buffered.
+std::atomic<bool> fork_handler_ready{false};
+[[maybe_unused]] const bool fork_handler_registration = [] {
+    const bool ok = pthread_atfork(nullptr, nullptr, after_fork_in_child) == 0;
+    fork_handler_ready.store(ok, std::memory_order_release);
+    return ok;
+}();
+
+bool fork_handler_registered() { return fork_handler_ready.load(std::memory_order_acquire); }
 
 }  // namespace
 
@@ -88,17 +103,17 @@ extern "C" int handshaked_kernel_random_block(unsigned char* output, unsigned in
     // Without the handler a fork child would repeat its parent's buffered bytes: read every
     // request from the kernel rather than risk that.
     if (!fork_handler_registered() || size >= kBufferBytes / 2) {
-        return read_kernel_random(output, size) ? 0 : -1;
+        return read_kernel_random(output, size) ? 0 : kRandomFailure;
     }
     ThreadBuffer& buffer = thread_buffer;
-    if (buffer.closed) return read_kernel_random(output, size) ? 0 : -1;
+    if (buffer.closed) return read_kernel_random(output, size) ? 0 : kRandomFailure;
     [[maybe_unused]] const ThreadBufferEraser& eraser = thread_buffer_eraser;  // registers it
     const unsigned generation = fork_generation.load(std::memory_order_relaxed);
     if (buffer.generation != generation || kBufferBytes - buffer.used < size) {
         explicit_bzero(buffer.bytes.data(), buffer.bytes.size());
         buffer.used = kBufferBytes;
         buffer.generation = generation;
-        if (!read_kernel_random(buffer.bytes.data(), buffer.bytes.size())) return -1;
+        if (!read_kernel_random(buffer.bytes.data(), buffer.bytes.size())) return kRandomFailure;
         buffer.used = 0;
     }
     unsigned char* taken = buffer.bytes.data() + buffer.used;
