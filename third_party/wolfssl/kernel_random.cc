@@ -11,7 +11,7 @@
 //
 // Bytes handed out are erased from the buffer at once, so a later look at the process's memory
 // finds no randomness that has been used (ephemeral keys). A child of fork(2) starts with an
-// empty buffer instead of repeating its parent's bytes.
+// empty buffer (the atfork handler erases it) instead of repeating its parent's bytes.
 
 #include <pthread.h>
 #include <sys/random.h>
@@ -35,17 +35,18 @@ constexpr int kRandomFailure = -199;
 // calls of 32-64 bytes), small enough that unused randomness stays little.
 constexpr std::size_t kBufferBytes = 1024;
 
-// Bumped in a fork child, so the one thread there drops what it inherited.
-std::atomic<unsigned> fork_generation{0};
-
 // Trivially destructible on purpose: a destructor of another thread_local object may still ask
 // for random numbers after this thread's eraser (below) has run, and must then get the kernel's,
 // not a buffer of erased zeros.
 struct ThreadBuffer {
     std::array<unsigned char, kBufferBytes> bytes{};
     std::size_t used = kBufferBytes;  // bytes[used..] are unread; starts empty
-    unsigned generation = 0;
-    bool closed = false;  // the thread is exiting: no more buffering
+    bool closed = false;              // the thread is exiting: no more buffering
+
+    void drop() {
+        explicit_bzero(bytes.data(), bytes.size());
+        used = kBufferBytes;
+    }
 };
 
 constinit thread_local ThreadBuffer thread_buffer;
@@ -56,8 +57,7 @@ struct ThreadBufferEraser {
     ThreadBufferEraser(const ThreadBufferEraser&) = delete;
     ThreadBufferEraser& operator=(const ThreadBufferEraser&) = delete;
     ~ThreadBufferEraser() {
-        explicit_bzero(thread_buffer.bytes.data(), thread_buffer.bytes.size());
-        thread_buffer.used = kBufferBytes;
+        thread_buffer.drop();
         thread_buffer.closed = true;
     }
 };
@@ -79,12 +79,8 @@ bool read_kernel_random(unsigned char* out, std::size_t size) {
     return true;
 }
 
-// In the child: the forking thread's unread bytes are the parent's too.
-void after_fork_in_child() {
-    fork_generation.fetch_add(1, std::memory_order_relaxed);
-    explicit_bzero(thread_buffer.bytes.data(), thread_buffer.bytes.size());
-    thread_buffer.used = kBufferBytes;
-}
+// In the child, whose one thread is the one that forked: its unread bytes are the parent's too.
+void after_fork_in_child() { thread_buffer.drop(); }
 
 // Registered while the library loads, not on the first draw, so no fork can meet a half-done
 // registration; until then (draws from other static initialisers) nothing is buffered.
@@ -100,19 +96,14 @@ bool fork_handler_registered() { return fork_handler_ready.load(std::memory_orde
 }  // namespace
 
 extern "C" int handshaked_kernel_random_block(unsigned char* output, unsigned int size) {
-    // Without the handler a fork child would repeat its parent's buffered bytes: read every
-    // request from the kernel rather than risk that.
-    if (!fork_handler_registered() || size >= kBufferBytes / 2) {
-        return read_kernel_random(output, size) ? 0 : kRandomFailure;
-    }
     ThreadBuffer& buffer = thread_buffer;
-    if (buffer.closed) return read_kernel_random(output, size) ? 0 : kRandomFailure;
+    // Straight from the kernel: large requests, a thread that is exiting, and any request if the
+    // fork handler is missing (a fork child would repeat its parent's buffered bytes).
+    if (size >= kBufferBytes / 2 || buffer.closed || !fork_handler_registered())
+        return read_kernel_random(output, size) ? 0 : kRandomFailure;
     [[maybe_unused]] const ThreadBufferEraser& eraser = thread_buffer_eraser;  // registers it
-    const unsigned generation = fork_generation.load(std::memory_order_relaxed);
-    if (buffer.generation != generation || kBufferBytes - buffer.used < size) {
-        explicit_bzero(buffer.bytes.data(), buffer.bytes.size());
-        buffer.used = kBufferBytes;
-        buffer.generation = generation;
+    if (kBufferBytes - buffer.used < size) {
+        buffer.drop();
         if (!read_kernel_random(buffer.bytes.data(), buffer.bytes.size())) return kRandomFailure;
         buffer.used = 0;
     }
