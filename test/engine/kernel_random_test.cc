@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // wolfSSL's random source (third_party/wolfssl/kernel_random.cc): the kernel's getrandom through
 // a buffer per thread, in place of a Hash_DRBG per session.
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <ostream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -71,14 +76,31 @@ TEST_F(KernelRandom, ByteValuesAreEvenlySpread) {
     }
 }
 
-// A fork child inherits the parent's buffer; it must not hand out the bytes the parent will.
-TEST(KernelRandomFork, ChildDoesNotRepeatItsParent) {
+// Ways to make a child process: fork runs pthread_atfork handlers, _Fork and a raw clone do not,
+// so only the kernel's wipe-on-fork covers all three.
+pid_t fork_with_handlers() { return fork(); }
+pid_t fork_without_handlers() { return _Fork(); }
+pid_t clone_without_libc() {
+    return static_cast<pid_t>(syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+}
+
+struct ChildMaker {
+    const char* name;
+    pid_t (*make)();
+    friend void PrintTo(const ChildMaker& maker, std::ostream* out) { *out << maker.name; }
+};
+
+class KernelRandomFork : public ::testing::TestWithParam<ChildMaker> {};
+
+// A child inherits the parent's buffer; it must neither hand out the bytes the parent will nor,
+// with the buffer wiped under it, the zeros of the wipe.
+TEST_P(KernelRandomFork, ChildDoesNotRepeatItsParent) {
     std::array<unsigned char, 16> first{};
     ASSERT_EQ(handshaked_kernel_random_block(first.data(), first.size()), 0);  // fills the buffer
 
     int pipe_fds[2];
     ASSERT_EQ(pipe(pipe_fds), 0);
-    const pid_t child = fork();
+    const pid_t child = GetParam().make();
     ASSERT_GE(child, 0);
     if (child == 0) {
         std::array<unsigned char, 32> drawn{};
@@ -98,7 +120,15 @@ TEST(KernelRandomFork, ChildDoesNotRepeatItsParent) {
     ASSERT_EQ(waitpid(child, &status, 0), child);
     ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     EXPECT_NE(in_parent, in_child);
+    EXPECT_LT(std::count(in_child.begin(), in_child.end(), 0), 8)
+        << "the child handed out the wiped buffer's zeros";
 }
+
+INSTANTIATE_TEST_SUITE_P(EveryWayToFork, KernelRandomFork,
+                         ::testing::Values(ChildMaker{"fork", fork_with_handlers},
+                                           ChildMaker{"underscore_Fork", fork_without_handlers},
+                                           ChildMaker{"raw_clone", clone_without_libc}),
+                         [](const auto& info) { return std::string(info.param.name); });
 
 // What a thread_local destructor draws while its thread exits, after the buffer was erased.
 std::array<unsigned char, 64> drawn_at_thread_exit{};

@@ -10,15 +10,17 @@
 // handshakes' nonces and key shares.
 //
 // Bytes handed out are erased from the buffer at once, so a later look at the process's memory
-// finds no randomness that has been used (ephemeral keys). A child of fork(2) starts with an
-// empty buffer (the atfork handler erases it) instead of repeating its parent's bytes.
+// finds no randomness that has been used (ephemeral keys). Each buffer is a mapping of its own
+// with MADV_WIPEONFORK, so any child (fork, _Fork, clone without CLONE_VM) finds every thread's
+// buffer zeroed, and the buffer's own count of unread bytes with it, instead of repeating its
+// parent's bytes; and MADV_DONTDUMP keeps it out of core dumps.
 
-#include <pthread.h>
+#include <sys/mman.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <string.h>  // explicit_bzero
 #include <array>
-#include <atomic>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
@@ -35,34 +37,62 @@ constexpr int kRandomFailure = -199;
 // calls of 32-64 bytes), small enough that unused randomness stays little.
 constexpr std::size_t kBufferBytes = 1024;
 
-// Trivially destructible on purpose: a destructor of another thread_local object may still ask
-// for random numbers after this thread's eraser (below) has run, and must then get the kernel's,
-// not a buffer of erased zeros.
-struct ThreadBuffer {
-    std::array<unsigned char, kBufferBytes> bytes{};
-    std::size_t used = kBufferBytes;  // bytes[used..] are unread; starts empty
-    bool closed = false;              // the thread is exiting: no more buffering
+// Everything a fork child must not inherit lives in the wiped mapping: after the wipe 'unread'
+// is zero, so the child refills from the kernel rather than hand out zeros.
+struct BufferPage {
+    std::size_t unread;  // the last 'unread' bytes of 'bytes' have not been handed out
+    std::array<unsigned char, kBufferBytes> bytes;
+};
 
-    void drop() {
-        explicit_bzero(bytes.data(), bytes.size());
-        used = kBufferBytes;
+// Trivially destructible on purpose: a destructor of another thread_local object may still ask
+// for random numbers after this thread's unmapper (below) has run, and must then get the
+// kernel's, not a freed page.
+struct ThreadBuffer {
+    BufferPage* page = nullptr;
+    bool direct = false;  // the thread is exiting, or the buffer could not be set up
+
+    static std::size_t mapping_bytes() {
+        const long page_size = sysconf(_SC_PAGESIZE);
+        const std::size_t unit = page_size > 0 ? static_cast<std::size_t>(page_size) : 4096;
+        return (sizeof(BufferPage) + unit - 1) / unit * unit;
+    }
+
+    // Without wipe-on-fork (kernels before 4.14) nothing is buffered: a child would repeat.
+    bool map() {
+        void* memory = mmap(nullptr, mapping_bytes(), PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (memory == MAP_FAILED) return false;
+        if (madvise(memory, mapping_bytes(), MADV_WIPEONFORK) != 0) {
+            munmap(memory, mapping_bytes());
+            return false;
+        }
+        madvise(memory, mapping_bytes(), MADV_DONTDUMP);  // a core dump without it is still safe
+        page = static_cast<BufferPage*>(memory);          // fresh anonymous memory: unread = 0
+        return true;
+    }
+
+    void unmap() {
+        if (page == nullptr) return;
+        explicit_bzero(page, sizeof *page);
+        munmap(page, mapping_bytes());
+        page = nullptr;
     }
 };
 
 constinit thread_local ThreadBuffer thread_buffer;
 
-// Erases the buffer when the thread exits, so no unread randomness outlives it.
-struct ThreadBufferEraser {
-    ThreadBufferEraser() = default;
-    ThreadBufferEraser(const ThreadBufferEraser&) = delete;
-    ThreadBufferEraser& operator=(const ThreadBufferEraser&) = delete;
-    ~ThreadBufferEraser() {
-        thread_buffer.drop();
-        thread_buffer.closed = true;
+// Erases and unmaps the buffer when the thread exits, so no unread randomness outlives it.
+struct ThreadBufferUnmapper {
+    ThreadBufferUnmapper() = default;
+    ThreadBufferUnmapper(const ThreadBufferUnmapper&) = delete;
+    ThreadBufferUnmapper& operator=(const ThreadBufferUnmapper&) = delete;
+    ~ThreadBufferUnmapper() {
+        thread_buffer.unmap();
+        thread_buffer.direct = true;
     }
 };
 
-thread_local ThreadBufferEraser thread_buffer_eraser;
+thread_local ThreadBufferUnmapper thread_buffer_unmapper;
 
 bool read_kernel_random(unsigned char* out, std::size_t size) {
     while (size > 0) {
@@ -79,37 +109,28 @@ bool read_kernel_random(unsigned char* out, std::size_t size) {
     return true;
 }
 
-// In the child, whose one thread is the one that forked: its unread bytes are the parent's too.
-void after_fork_in_child() { thread_buffer.drop(); }
-
-// Registered while the library loads, not on the first draw, so no fork can meet a half-done
-// registration; until then (draws from other static initialisers) nothing is buffered.
-std::atomic<bool> fork_handler_ready{false};
-[[maybe_unused]] const bool fork_handler_registration = [] {
-    const bool ok = pthread_atfork(nullptr, nullptr, after_fork_in_child) == 0;
-    fork_handler_ready.store(ok, std::memory_order_release);
-    return ok;
-}();
-
-bool fork_handler_registered() { return fork_handler_ready.load(std::memory_order_acquire); }
-
 }  // namespace
 
 extern "C" int handshaked_kernel_random_block(unsigned char* output, unsigned int size) {
     ThreadBuffer& buffer = thread_buffer;
-    // Straight from the kernel: large requests, a thread that is exiting, and any request if the
-    // fork handler is missing (a fork child would repeat its parent's buffered bytes).
-    if (size >= kBufferBytes / 2 || buffer.closed || !fork_handler_registered())
-        return read_kernel_random(output, size) ? 0 : kRandomFailure;
-    [[maybe_unused]] const ThreadBufferEraser& eraser = thread_buffer_eraser;  // registers it
-    if (kBufferBytes - buffer.used < size) {
-        buffer.drop();
-        if (!read_kernel_random(buffer.bytes.data(), buffer.bytes.size())) return kRandomFailure;
-        buffer.used = 0;
+    if (buffer.page == nullptr && !buffer.direct) {
+        // Touching the unmapper registers its destructor for this thread.
+        [[maybe_unused]] const ThreadBufferUnmapper& unmapper = thread_buffer_unmapper;
+        if (!buffer.map()) buffer.direct = true;
     }
-    unsigned char* taken = buffer.bytes.data() + buffer.used;
+    // Large requests gain nothing from the buffer and would empty it.
+    if (size >= kBufferBytes / 2 || buffer.direct)
+        return read_kernel_random(output, size) ? 0 : kRandomFailure;
+    BufferPage& page = *buffer.page;
+    if (page.unread < size) {
+        explicit_bzero(page.bytes.data(), page.bytes.size());
+        page.unread = 0;
+        if (!read_kernel_random(page.bytes.data(), page.bytes.size())) return kRandomFailure;
+        page.unread = kBufferBytes;
+    }
+    unsigned char* taken = page.bytes.data() + (kBufferBytes - page.unread);
     std::memcpy(output, taken, size);
     explicit_bzero(taken, size);
-    buffer.used += size;
+    page.unread -= size;
     return 0;
 }
