@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <fstream>
+#include <future>
 #include <ostream>
 #include <string>
 #include <thread>
@@ -154,6 +156,43 @@ TEST(KernelRandomThreadExit, DrawsAfterTheBufferIsErasedComeFromTheKernel) {
     ASSERT_EQ(status_at_thread_exit, 0);
     const auto zeros = std::count(drawn_at_thread_exit.begin(), drawn_at_thread_exit.end(), 0);
     EXPECT_LT(zeros, 8) << "64 bytes drawn at thread exit were mostly zero";
+}
+
+// KiB of this process's memory that the kernel wipes in a fork child and leaves out of core
+// dumps, as /proc/self/smaps says ("wf" and "dd" in VmFlags): the random buffers, one per thread.
+// Counted in bytes, not mappings, since the kernel may merge adjacent ones.
+long wiped_undumped_kib() {
+    std::ifstream smaps("/proc/self/smaps");
+    long total = 0;
+    long size_kib = 0;
+    for (std::string line; std::getline(smaps, line);) {
+        if (line.rfind("Size:", 0) == 0) size_kib = std::stol(line.substr(5));
+        if (line.rfind("VmFlags:", 0) != 0) continue;
+        const std::string flags = line + " ";
+        if (flags.find(" wf ") != std::string::npos && flags.find(" dd ") != std::string::npos)
+            total += size_kib;
+    }
+    return total;
+}
+
+// The buffer is a mapping of its own while its thread draws, and gone when the thread has exited.
+TEST(KernelRandomThreadExit, TheThreadsBufferIsUnmapped) {
+    const long before = wiped_undumped_kib();
+    std::promise<void> drawn;
+    std::promise<void> may_exit;
+    std::thread thread([&] {
+        std::array<unsigned char, 32> bytes{};
+        EXPECT_EQ(handshaked_kernel_random_block(bytes.data(), bytes.size()), 0);
+        drawn.set_value();
+        may_exit.get_future().wait();
+    });
+    drawn.get_future().wait();
+    const long while_running = wiped_undumped_kib();
+    may_exit.set_value();
+    thread.join();
+    EXPECT_EQ(while_running, before + sysconf(_SC_PAGESIZE) / 1024)
+        << "the drawing thread has no wipe-on-fork page of its own";
+    EXPECT_EQ(wiped_undumped_kib(), before) << "the exited thread's buffer is still mapped";
 }
 
 }  // namespace
